@@ -1,0 +1,1 @@
+"""HTTP routes: parse, call the engine once, wrap the result."""

@@ -1,0 +1,72 @@
+"""Reading a JSON request body: once, from bytes, within the size limit.
+
+FastAPI's own body handling parses with the stdlib ``json`` on the event loop
+and then validates the resulting Python objects a second time. The computing
+routes instead take the raw bytes and hand them to pydantic-core's JSON
+validator, which checks them and builds the arrays in one pass (in a worker
+thread, see :mod:`service.api.compute`). :func:`json_body` keeps the OpenAPI
+docs complete by declaring the request body that the route parses itself.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from pydantic import BaseModel
+
+from service.config import get_settings
+from service.errors import ProblemError
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def read_json_bytes(request: Request) -> bytes:
+    """The body's bytes: 415 unless it is JSON, 413 once it passes ``max_body_bytes``."""
+    if not _is_json(request.headers.get("content-type", "")):
+        raise ProblemError(
+            415,
+            "send the body as JSON with the header Content-Type: application/json",
+            [],
+            "unsupported-media-type",
+            "Unsupported Media Type",
+        )
+    limit = get_settings().max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit, int(declared))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit, size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int, size: int) -> ProblemError:
+    return ProblemError(
+        413, f"the body has at least {size} bytes; the limit (max_body_bytes) is {limit}", [], "body-too-large", "Content Too Large"
+    )
+
+
+JsonBytes = Annotated[bytes, Depends(read_json_bytes)]
+
+
+#: The models named by :func:`json_body`; their schemas join the OpenAPI components.
+REQUEST_MODELS: list[type[BaseModel]] = []
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` declaring ``model`` as the JSON request body the route parses itself."""
+    REQUEST_MODELS.append(model)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        },
+    }

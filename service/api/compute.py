@@ -1,0 +1,27 @@
+"""Run a route's work off the event loop and answer with its JSON bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from service.schemas.responses import dump
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def compute(body: bytes, model: type[M], work: Callable[[M], dict[str, Any]]) -> Response:
+    """Validate ``body`` as ``model``, run ``work`` on it and serialize, all in a worker thread.
+
+    Parsing, the engine and serialization are CPU-bound; none of it runs on the
+    event loop, so health checks and small requests stay fast while this runs.
+    """
+
+    def run() -> bytes:
+        return dump(work(model.model_validate_json(body)))
+
+    return Response(await run_in_threadpool(run), media_type="application/json")

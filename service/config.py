@@ -1,0 +1,26 @@
+"""Settings, read from the environment (prefix ``GRADIENT_``) once at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; each is ``GRADIENT_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="GRADIENT_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="address the console script binds")
+    port: int = Field(8000, ge=1, le=65535, description="port the console script binds")
+    workers: int = Field(1, ge=1, description="uvicorn worker processes started by the console script")
+    log_level: str = Field("info", description="uvicorn log level")
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="largest request body accepted (413 above)")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process."""
+    return Settings()

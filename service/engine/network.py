@@ -1,0 +1,159 @@
+"""Forward and backward pass of a dense feed-forward network (primer §3, §5).
+
+Shapes, for a batch of N points (one row per point) and layer l with
+M = K⁽ˡ⁻¹⁾ inputs and K = K⁽ˡ⁾ outputs:
+
+    W⁽ˡ⁾: K × M    b⁽ˡ⁾: K    x = Z⁽⁰⁾: N × M⁽¹⁾    A⁽ˡ⁾, Z⁽ˡ⁾, Δ⁽ˡ⁾: N × K
+
+Everything is computed in the dtype of the arrays passed in (float64 or float32).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from service.engine.activations import Activation
+from service.engine.errors import NonFiniteError
+from service.engine.losses import Loss, reduce
+
+Array = NDArray[np.floating[Any]]
+Checkpoint = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One dense layer: a = W z⁽ˡ⁻¹⁾ + b, z = h(a). ``W`` is K × M, ``b`` is K or None."""
+
+    W: Array
+    b: Array | None
+    h: Activation
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The forward pass: ``a[l]`` and ``z[l]`` (N × K⁽ˡ⁾) for every layer, ``y = z[-1]``."""
+
+    x: Array
+    a: list[Array]
+    z: list[Array]
+
+    @property
+    def y(self) -> Array:
+        return self.z[-1]
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """What backpropagation computes from a :class:`Trace`.
+
+    ``loss`` is E (a 0-d array), ``per_point`` the Eₙ (N,), ``delta[l] = ∂E/∂a⁽ˡ⁾``
+    (N × K), ``grad_W[l] = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾`` (K × M), ``grad_b[l] = Σₙ Δ⁽ˡ⁾`` (K, or None
+    for a layer without bias) and ``grad_x = ∂E/∂x = Δ⁽¹⁾ W⁽¹⁾`` (N × M⁽¹⁾).
+    """
+
+    loss: Array
+    per_point: Array
+    delta: list[Array]
+    grad_W: list[Array]
+    grad_b: list[Array | None]
+    grad_x: Array
+
+
+def _finite(value: Array, quantity: str, layer: int | None = None) -> Array:
+    if not np.isfinite(value).all():
+        raise NonFiniteError(quantity, layer)
+    return value
+
+
+def no_checkpoint() -> None:
+    """The default checkpoint: never stops a computation."""
+    return None
+
+
+def forward(layers: Sequence[Layer], x: Array, checkpoint: Checkpoint = no_checkpoint) -> Trace:
+    """a⁽ˡ⁾ = z⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾ and z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾) for l = 1 … L (primer §3).
+
+    ``x`` is N × M⁽¹⁾. ``checkpoint`` is called before each layer; it may raise
+    to stop a computation that has run out of time.
+    """
+    with np.errstate(all="ignore"):  # overflow is detected by _finite and reported by layer
+        return _forward(layers, x, checkpoint)
+
+
+def _forward(layers: Sequence[Layer], x: Array, checkpoint: Checkpoint) -> Trace:
+    a: list[Array] = []
+    z: list[Array] = []
+    z_prev = x
+    for l, layer in enumerate(layers):
+        checkpoint()
+        a_l = z_prev @ layer.W.T
+        if layer.b is not None:
+            a_l += layer.b
+        a.append(_finite(a_l, "a", l))
+        z_prev = _finite(layer.h.forward(a_l), "z", l)
+        z.append(z_prev)
+    return Trace(x, a, z)
+
+
+def output_delta(trace: Trace, h: Activation, t: Array, loss: Loss, reduction: str) -> tuple[Array, Array, Array]:
+    """E, Eₙ and δ⁽ᴸ⁾ = ∂E/∂a⁽ᴸ⁾ (primer eq. 5–6, with the output activation's vjp).
+
+    Uses the loss's fused form for this output activation when it has one.
+    """
+    a_L, y = trace.a[-1], trace.y
+    fused = loss.fused.get(h.name)
+    if fused is not None:
+        per_point, dEn_da = fused(a_L, t)
+    else:
+        per_point = loss.value(y, t)
+        dEn_da = h.vjp(a_L, y, loss.grad(y, t))
+    E, scale = reduce(per_point, reduction)
+    last = len(trace.a) - 1
+    _finite(per_point, "loss", None)
+    return E, per_point, _finite(dEn_da * scale if scale != 1.0 else dEn_da, "delta", last)
+
+
+def backward(
+    layers: Sequence[Layer],
+    x: Array,
+    t: Array,
+    loss: Loss,
+    reduction: str = "sum",
+    checkpoint: Checkpoint = no_checkpoint,
+) -> tuple[Trace, Gradients]:
+    """Forward pass, then δ for every layer (primer eq. 7) and the gradients.
+
+        δ⁽ᴸ⁾   = ∂E/∂a⁽ᴸ⁾                        (loss and output activation)
+        δ⁽ˡ⁻¹⁾ = ḣ⁽ˡ⁻¹⁾(a⁽ˡ⁻¹⁾) ⊙ (δ⁽ˡ⁾ W⁽ˡ⁾)      (as a vjp for softmax)
+        ∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾,  ∂E/∂b⁽ˡ⁾ = Σₙ Δ⁽ˡ⁾,  ∂E/∂x = Δ⁽¹⁾ W⁽¹⁾
+
+    ``x`` is N × M⁽¹⁾, ``t`` is N × K⁽ᴸ⁾.
+    """
+    with np.errstate(all="ignore"):  # overflow is detected by _finite and reported by layer
+        return _backward(layers, x, t, loss, reduction, checkpoint)
+
+
+def _backward(layers: Sequence[Layer], x: Array, t: Array, loss: Loss, reduction: str, checkpoint: Checkpoint) -> tuple[Trace, Gradients]:
+    trace = _forward(layers, x, checkpoint)
+    E, per_point, delta_l = output_delta(trace, layers[-1].h, t, loss, reduction)
+    L = len(layers)
+    delta: list[Array] = [delta_l] * L
+    grad_W: list[Array] = [delta_l] * L
+    grad_b: list[Array | None] = [None] * L
+    grad_z = delta_l
+    for l in range(L - 1, -1, -1):
+        checkpoint()
+        delta[l] = delta_l
+        z_prev = trace.z[l - 1] if l > 0 else x
+        grad_W[l] = _finite(delta_l.T @ z_prev, "grad_weights", l)
+        if layers[l].b is not None:
+            grad_b[l] = _finite(delta_l.sum(axis=0), "grad_bias", l)
+        grad_z = _finite(delta_l @ layers[l].W, "grad_z" if l > 0 else "grad_x", l)
+        if l > 0:
+            delta_l = _finite(layers[l - 1].h.vjp(trace.a[l - 1], trace.z[l - 1], grad_z), "delta", l - 1)
+    return trace, Gradients(E, per_point, delta, grad_W, grad_b, grad_z)

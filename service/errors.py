@@ -1,0 +1,178 @@
+"""Every error the service answers with, as RFC 9457 problem+json, in one place.
+
+Domain code raises :class:`ProblemError` (or the engine's own errors); the
+handlers registered by :func:`install` turn those, pydantic's validation errors
+and Starlette's HTTP errors into one shape:
+
+    {"type", "title", "status", "detail", "errors": [{"pointer", "detail"}]}
+
+Pointers are RFC 6901 JSON Pointers into the request body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from service.engine.errors import EngineError, NonFiniteError
+
+log = logging.getLogger("service.errors")
+
+PROBLEM_JSON = "application/problem+json"
+MAX_LISTED_ERRORS = 20
+
+
+class ErrorItem(BaseModel):
+    """One thing wrong with the request, and where."""
+
+    pointer: str = Field(description="JSON Pointer (RFC 6901) into the request body", examples=["/network/layers/1/weights"])
+    detail: str = Field(description="what is wrong there and what would be right")
+
+
+class Problem(BaseModel):
+    """An error response (RFC 9457 problem details)."""
+
+    type: str = Field(examples=["urn:gradient-service:problem:invalid-request"])
+    title: str = Field(examples=["Invalid request"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["network.layers[1]: weights have 2 columns but layer 0 has 3 outputs"])
+    errors: list[ErrorItem] = Field(default_factory=list, description=f"at most {MAX_LISTED_ERRORS} items")
+    errors_omitted: int = Field(0, description="how many further errors were not listed")
+
+
+@dataclass
+class ProblemError(Exception):
+    """An error answered as problem+json with this status."""
+
+    status: int
+    detail: str
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    slug: str = "invalid-request"
+    title: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def invalid(errors: Sequence[tuple[str, str]], status: int = 422) -> ProblemError:
+    """A 422 for these (pointer, detail) pairs; the first one is the summary."""
+    first_pointer, first_detail = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ProblemError(status, f"{first_pointer or '/'}: {first_detail}{more}", list(errors))
+
+
+def pointer(*parts: str | int) -> str:
+    """The JSON Pointer of these path parts ('~' and '/' escaped as RFC 6901 says)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _loc_pointer(loc: Iterable[Any]) -> str:
+    """Pydantic's location as a pointer, without the labels of union members (<tag>, type[…])."""
+    return pointer(*(p for p in loc if not (isinstance(p, str) and (p.startswith("<") or "[" in p))))
+
+
+_MESSAGES = {
+    "missing": "required field is missing",
+    "extra_forbidden": "unknown field; remove it or check its spelling",
+    "finite_number": "must be a finite number (NaN, Infinity and overflowing numbers like 1e400 are refused)",
+    "float_type": "must be a number (not a string or boolean)",
+    "int_type": "must be an integer",
+    "list_type": "must be a JSON array",
+    "model_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+    "too_short": "must not be empty",
+}
+
+
+def from_validation_error(exc: ValidationError | RequestValidationError) -> ProblemError:
+    """A 422 (or 400 for a body that is not JSON) from pydantic's errors; never echoes input."""
+    raw = exc.errors()
+    if any(e["type"] == "json_invalid" for e in raw):
+        msg = next(e for e in raw if e["type"] == "json_invalid").get("ctx", {}).get("error", "")
+        return ProblemError(400, f"the body is not valid JSON: {msg}", [("", f"not valid JSON: {msg}")], "malformed-json", "Malformed JSON")
+    items = []
+    for e in raw:
+        loc = e["loc"][1:] if isinstance(exc, RequestValidationError) and e["loc"][:1] == ("body",) else e["loc"]
+        items.append((_loc_pointer(loc), _MESSAGES.get(e["type"], e["msg"])))
+    return invalid(items)
+
+
+def from_engine_error(exc: EngineError) -> ProblemError:
+    """A 422 for a request the engine could not compute."""
+    if isinstance(exc, NonFiniteError):
+        where = pointer("network", "layers", exc.layer) if exc.layer is not None else pointer("loss")
+        return ProblemError(422, str(exc), [(where, str(exc))], "non-finite-result", "Computation overflowed")
+    return ProblemError(422, str(exc), [("", str(exc))])
+
+
+def problem_response(p: ProblemError) -> Response:
+    """The problem+json response for ``p``."""
+    title = p.title or ("Invalid request" if p.slug == "invalid-request" else HTTPStatus(p.status).phrase)
+    body = {
+        "type": f"urn:gradient-service:problem:{p.slug}",
+        "title": title,
+        "status": p.status,
+        "detail": p.detail,
+        "errors": [{"pointer": ptr, "detail": d} for ptr, d in p.errors[:MAX_LISTED_ERRORS]],
+        "errors_omitted": max(0, len(p.errors) - MAX_LISTED_ERRORS),
+    }
+    return Response(orjson.dumps(body), status_code=p.status, media_type=PROBLEM_JSON, headers=p.headers)
+
+
+_HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large", 415: "unsupported-media-type"}
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that answer every error as problem+json."""
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ProblemError)
+        return problem_response(exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ValidationError | RequestValidationError)
+        return problem_response(from_validation_error(exc))
+
+    async def on_engine(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, EngineError)
+        return problem_response(from_engine_error(exc))
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
+        return problem_response(ProblemError(exc.status_code, detail, [], slug, headers=dict(exc.headers or {})))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(ProblemError(500, "the server failed unexpectedly; the error was logged", [], "internal-error"))
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(ValidationError, on_validation)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(EngineError, on_engine)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+#: The error responses every computing route declares, for the OpenAPI docs.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for status, text in {
+        400: "The body is not valid JSON.",
+        413: "The body is larger than the limit.",
+        415: "The body is not application/json.",
+        422: "Valid JSON that does not describe a computable request; `errors` points at each problem.",
+    }.items()
+}

@@ -1,0 +1,48 @@
+"""The ASGI application: routers, error handlers and the OpenAPI document. No math here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+
+from service import __version__
+from service.api.body import REQUEST_MODELS
+from service.api.routes import compute, health
+from service.errors import Problem
+from service.errors import install as install_error_handlers
+
+DESCRIPTION = """\
+Gradients of dense feed-forward networks, in the notation of the backpropagation primer:
+for each layer l, **a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾** and **z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾)**, with x = z⁽⁰⁾ and y = z⁽ᴸ⁾;
+**δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾** is the propagated error. `weights` has one row per output neuron (K × M),
+as in the primer and PyTorch; a Keras kernel is its transpose.
+
+Every route is prefilled with the primer's worked example: *Try it out* → *Execute* shows its numbers.
+Errors are `application/problem+json` with JSON Pointers into the request.
+"""
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        models = [(m, "validation") for m in REQUEST_MODELS] + [(Problem, "serialization")]
+        _, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app() -> FastAPI:
+    """Build the application."""
+    app = FastAPI(title="Gradient service", version=__version__, description=DESCRIPTION)
+    install_error_handlers(app)
+    app.include_router(compute.router)
+    app.include_router(health.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

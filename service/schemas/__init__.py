@@ -1,0 +1,1 @@
+"""Wire schemas: the one place where JSON becomes arrays and arrays become JSON."""

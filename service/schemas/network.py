@@ -1,0 +1,102 @@
+"""The network on the wire, and its conversion to the engine's layers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import numpy as np
+from pydantic import ConfigDict, Discriminator, Field, Tag
+
+from service.engine import Layer, get_activation
+from service.engine.activations import activation_names
+from service.engine.errors import EngineError
+from service.errors import invalid, pointer
+from service.schemas.base import WireModel
+from service.schemas.tensor import Matrix, Vector
+
+if TYPE_CHECKING:
+    ActivationName = str
+else:  # the engine's names, so the docs list them and pydantic refuses any other
+    ActivationName = Literal[tuple(activation_names())]
+Dtype = Literal["float64", "float32"]
+
+
+class ActivationObject(WireModel):
+    """An activation with parameters, e.g. ``{"name": "leaky_relu", "negative_slope": 0.01}``."""
+
+    model_config = ConfigDict(extra="allow")
+    name: ActivationName
+
+
+def _activation_form(value: Any) -> str:
+    return "<object>" if isinstance(value, dict | ActivationObject) else "<name>"
+
+
+ActivationSpec = Annotated[
+    Annotated[ActivationName, Tag("<name>")] | Annotated[ActivationObject, Tag("<object>")],
+    Discriminator(_activation_form),
+]
+
+
+class LayerIn(WireModel):
+    """A dense layer: a = W z⁽ˡ⁻¹⁾ + b, z = h(a)."""
+
+    weights: Matrix = Field(description="W, K × M: one row per output neuron (PyTorch's `weight`; Keras's kernel transposed)")
+    bias: Vector | None = Field(None, description="b, K entries; absent or null for no bias")
+    activation: ActivationSpec = Field("linear", description="h: a name, or an object with `name` and parameters")
+
+    def to_engine(self, index: int, dtype: np.dtype[Any]) -> Layer:
+        """The engine's layer; checks the bias length and builds the activation."""
+        K = self.weights.shape[0]
+        if self.bias is not None and self.bias.shape[0] != K:
+            raise invalid(
+                [
+                    (
+                        pointer("network", "layers", index, "bias"),
+                        f"has {self.bias.shape[0]} entries but weights has {K} rows (outputs); it needs {K}",
+                    )
+                ]
+            )
+        act = self.activation
+        name, params = (act, {}) if isinstance(act, str) else (act.name, dict(act.model_extra or {}))
+        try:
+            h = get_activation(name, **params)
+        except EngineError as exc:
+            raise invalid([(pointer("network", "layers", index, "activation"), str(exc))]) from exc
+        b = None if self.bias is None else self.bias.astype(dtype, copy=False)
+        return Layer(self.weights.astype(dtype, copy=False), b, h)
+
+
+class NetworkIn(WireModel):
+    """A dense feed-forward network: layer l's weights have as many columns as layer l−1 has rows."""
+
+    layers: list[LayerIn] = Field(min_length=1)
+
+    def to_engine(self, dtype: np.dtype[Any]) -> list[Layer]:
+        """The engine's layers, after checking that consecutive sizes fit (M⁽ˡ⁾ = K⁽ˡ⁻¹⁾)."""
+        errors = []
+        for l in range(1, len(self.layers)):
+            K_prev = self.layers[l - 1].weights.shape[0]
+            M = self.layers[l].weights.shape[1]
+            if K_prev != M:
+                errors.append(
+                    (
+                        pointer("network", "layers", l, "weights"),
+                        f"has {M} columns (inputs) but layer {l - 1} has {K_prev} outputs (rows); it needs {K_prev} columns",
+                    )
+                )
+        if errors:
+            raise invalid(errors)
+        return [layer.to_engine(l, dtype) for l, layer in enumerate(self.layers)]
+
+    def activations(self) -> list[Any]:
+        """Each layer's activation in the form it was sent (a name or an object)."""
+        return [a if isinstance(a, str) else a.model_dump() for a in (layer.activation for layer in self.layers)]
+
+    @property
+    def input_size(self) -> int:
+        return int(self.layers[0].weights.shape[1])
+
+    @property
+    def output_size(self) -> int:
+        return int(self.layers[-1].weights.shape[0])

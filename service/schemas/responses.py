@@ -1,0 +1,124 @@
+"""Response bodies: pydantic models that document them, and the functions that build them.
+
+Responses are serialized straight from the NumPy arrays by orjson (no
+``tolist()``, no ``jsonable_encoder``); the models below describe that JSON for
+the OpenAPI docs. Per-point quantities come back in the form ``x`` came in: a
+vector for one point, a matrix (one row per point) for a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, Field
+
+from service.engine.network import Array, Gradients, Layer, Trace
+from service.engine.training import Step
+from service.schemas.optimizer import state_to_wire
+
+Floats = list[float] | list[list[float]]
+
+
+class LayerForward(BaseModel):
+    a: Floats = Field(description="a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾, per point")
+    z: Floats = Field(description="z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾), per point")
+
+
+class LayerBackward(LayerForward):
+    delta: Floats = Field(description="δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ (primer eq. 7), per point")
+    grad_weights: list[list[float]] = Field(description="∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾, K × M, reduced over the batch")
+    grad_bias: list[float] | None = Field(None, description="∂E/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾; absent for a layer without bias")
+
+
+class ForwardResponse(BaseModel):
+    y: Floats = Field(description="y = z⁽ᴸ⁾, per point")
+    layers: list[LayerForward]
+
+
+class BackwardResponse(BaseModel):
+    loss: float = Field(description="E, reduced over the batch")
+    y: Floats = Field(description="y = z⁽ᴸ⁾, per point")
+    grad_x: Floats = Field(description="∂E/∂x, per point")
+    layers: list[LayerBackward]
+
+
+class LayerOut(BaseModel):
+    weights: list[list[float]]
+    bias: list[float] | None = None
+    activation: Any
+
+
+class NetworkOut(BaseModel):
+    layers: list[LayerOut]
+
+
+class SlotOut(BaseModel):
+    weights: list[list[float]]
+    bias: list[float] | None = None
+
+
+class OptimizerStateOut(BaseModel):
+    step: int
+    slots: dict[str, list[SlotOut]]
+
+
+class TrainStepResponse(BackwardResponse):
+    network: NetworkOut = Field(description="the network after the step")
+    optimizer_state: OptimizerStateOut = Field(description="send this back as `optimizer_state` on the next step")
+
+
+def _per_point(value: Array, batched: bool) -> Array:
+    return value if batched else value[0]
+
+
+def forward_body(trace: Trace, batched: bool) -> dict[str, Any]:
+    """The forward response: y and every layer's a and z."""
+    return {
+        "y": _per_point(trace.y, batched),
+        "layers": [{"a": _per_point(a, batched), "z": _per_point(z, batched)} for a, z in zip(trace.a, trace.z, strict=True)],
+    }
+
+
+def backward_body(trace: Trace, grads: Gradients, batched: bool) -> dict[str, Any]:
+    """The backward response: E, y, ∂E/∂x and every layer's a, z, δ and gradients."""
+    layers = []
+    for l, (a, z) in enumerate(zip(trace.a, trace.z, strict=True)):
+        layer: dict[str, Any] = {
+            "a": _per_point(a, batched),
+            "z": _per_point(z, batched),
+            "delta": _per_point(grads.delta[l], batched),
+            "grad_weights": grads.grad_W[l],
+        }
+        if grads.grad_b[l] is not None:
+            layer["grad_bias"] = grads.grad_b[l]
+        layers.append(layer)
+    return {"loss": grads.loss[()], "y": _per_point(trace.y, batched), "grad_x": _per_point(grads.grad_x, batched), "layers": layers}
+
+
+def network_body(layers: Sequence[Layer], activations: Sequence[Any]) -> dict[str, Any]:
+    """A network in the request's wire form, with the activations as they were sent."""
+    return {
+        "layers": [
+            {"weights": layer.W, **({"bias": layer.b} if layer.b is not None else {}), "activation": act}
+            for layer, act in zip(layers, activations, strict=True)
+        ]
+    }
+
+
+def train_step_body(step: Step, activations: Sequence[Any], batched: bool) -> dict[str, Any]:
+    """The train-step response: the backward body at the old θ, the new network and state."""
+    return {
+        **backward_body(step.trace, step.grads, batched),
+        "network": network_body(step.layers, activations),
+        "optimizer_state": state_to_wire(step.state, step.layers),
+    }
+
+
+def dump(body: dict[str, Any]) -> bytes:
+    """JSON bytes straight from NumPy arrays and scalars (float32 printed as float32)."""
+    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+__all__ = ["BackwardResponse", "ForwardResponse", "TrainStepResponse", "backward_body", "dump", "forward_body", "train_step_body"]
