@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     LossName = str
 else:  # the engine's names, so the docs list them and pydantic refuses any other
     LossName = Literal[tuple(loss_names())]
+ForwardQuantity = Literal["a", "z"]
+BackwardQuantity = Literal["a", "z", "delta", "grad_weights", "grad_bias"]
+_ENCODING_DOC = "json: arrays as JSON arrays; base64: every array of the response as a binary tensor {dtype, shape, b64}"
+_INCLUDE_DOC = "the per-layer quantities to send back (all by default); list only those you read"
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class ForwardRequest(WireModel):
     network: NetworkIn
     x: Points = Field(description="x = z⁽⁰⁾: one data point (M⁽¹⁾ numbers) or a batch (one row per point)")
     dtype: Dtype = Field("float64", description="float64 (exact teaching numbers) or float32 (what Keras/PyTorch compute by default)")
+    response_encoding: Literal["json", "base64"] = Field("json", description=_ENCODING_DOC)
+    include: list[ForwardQuantity] = Field(["a", "z"], description=_INCLUDE_DOC)
 
     def inputs(self) -> Inputs:
         """The engine's layers and x (N × M⁽¹⁾), after checking that x fits the network."""
@@ -72,6 +78,7 @@ class BackwardRequest(ForwardRequest):
     t: Points = Field(description="target: in the same form as x (a vector, or a matrix with one row per point)")
     loss: LossName = Field("half_sse", description="E: half_sse is the primer's ½Σ(y−t)²; mse the Keras/PyTorch mean over outputs")
     reduction: Literal["sum", "mean"] = Field("sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch)")
+    include: list[BackwardQuantity] = Field(["a", "z", "delta", "grad_weights", "grad_bias"], description=_INCLUDE_DOC)  # type: ignore[assignment]
 
     def targets(self, inputs: Inputs) -> Array:
         """t as N × K⁽ᴸ⁾, after checking that it matches x and the network's output."""

@@ -8,28 +8,47 @@ vector for one point, a matrix (one row per point) for a batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Annotated, Any
 
+import numpy as np
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Discriminator, Field, Tag
+from pydantic.json_schema import SkipJsonSchema
 
 from service.engine.network import Array, Gradients, Layer, Trace
 from service.engine.training import Step
 from service.schemas.optimizer import state_to_wire
+from service.schemas.tensor import MATRIX, TENSOR, VECTOR, TensorDtype, to_wire, wire_form
 
-Floats = list[float] | list[list[float]]
+
+class TensorOut(BaseModel):
+    """An array as a binary tensor (with ``"response_encoding": "base64"``); read it as the request's tensors are sent."""
+
+    dtype: TensorDtype = Field(description="the request's dtype")
+    shape: list[int] = Field(description="the array's shape, e.g. [N, K] for a batch")
+    b64: str = Field(description="base64 (RFC 4648, padded) of the little-endian bytes in row-major (C) order")
+
+
+_Vector = Annotated[list[float], Tag(VECTOR)]
+_Matrix = Annotated[list[list[float]], Tag(MATRIX)]
+_Tensor = Annotated[TensorOut, Tag(TENSOR)]
+#: Per-point arrays (a vector for one point, a matrix for a batch), matrices and vectors, each JSON or binary (oneOf).
+Floats = Annotated[_Vector | _Matrix | _Tensor, Discriminator(wire_form)]
+Rows = Annotated[_Matrix | _Tensor, Discriminator(wire_form)]
+Row = Annotated[_Vector | _Tensor, Discriminator(wire_form)]
+_UNLESS = "; absent unless listed in the request's `include`"
 
 
 class LayerForward(BaseModel):
-    a: Floats = Field(description="a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾, per point")
-    z: Floats = Field(description="z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾), per point")
+    a: Floats | SkipJsonSchema[None] = Field(None, description="a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾, per point" + _UNLESS)
+    z: Floats | SkipJsonSchema[None] = Field(None, description="z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾), per point" + _UNLESS)
 
 
 class LayerBackward(LayerForward):
-    delta: Floats = Field(description="δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ (primer eq. 7), per point")
-    grad_weights: list[list[float]] = Field(description="∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾, K × M, reduced over the batch")
-    grad_bias: list[float] | None = Field(None, description="∂E/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾; absent for a layer without bias")
+    delta: Floats | SkipJsonSchema[None] = Field(None, description="δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ (primer eq. 7), per point" + _UNLESS)
+    grad_weights: Rows | SkipJsonSchema[None] = Field(None, description="∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾, K × M, reduced over the batch" + _UNLESS)
+    grad_bias: Row | SkipJsonSchema[None] = Field(None, description="∂E/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾; absent for a layer without bias" + _UNLESS)
 
 
 class ForwardResponse(BaseModel):
@@ -45,8 +64,8 @@ class BackwardResponse(BaseModel):
 
 
 class LayerOut(BaseModel):
-    weights: list[list[float]]
-    bias: list[float] | None = None
+    weights: Rows
+    bias: Row | SkipJsonSchema[None] = None
     activation: Any
 
 
@@ -55,8 +74,8 @@ class NetworkOut(BaseModel):
 
 
 class SlotOut(BaseModel):
-    weights: list[list[float]]
-    bias: list[float] | None = None
+    weights: Rows
+    bias: Row | None = None
 
 
 class OptimizerStateOut(BaseModel):
@@ -73,27 +92,32 @@ def _per_point(value: Array, batched: bool) -> Array:
     return value if batched else value[0]
 
 
-def forward_body(trace: Trace, batched: bool) -> dict[str, Any]:
-    """The forward response: y and every layer's a and z."""
+ALL = ("a", "z", "delta", "grad_weights", "grad_bias")
+
+
+def _selected(quantities: dict[str, Array | None], include: Collection[str], batched: bool) -> dict[str, Any]:
+    """The quantities named in ``include`` that the layer has; the per-point ones in the form x came in."""
     return {
-        "y": _per_point(trace.y, batched),
-        "layers": [{"a": _per_point(a, batched), "z": _per_point(z, batched)} for a, z in zip(trace.a, trace.z, strict=True)],
+        name: value if name.startswith("grad_") else _per_point(value, batched)
+        for name, value in quantities.items()
+        if value is not None and name in include
     }
 
 
-def backward_body(trace: Trace, grads: Gradients, batched: bool) -> dict[str, Any]:
-    """The backward response: E, y, ∂E/∂x and every layer's a, z, δ and gradients."""
-    layers = []
-    for l, (a, z) in enumerate(zip(trace.a, trace.z, strict=True)):
-        layer: dict[str, Any] = {
-            "a": _per_point(a, batched),
-            "z": _per_point(z, batched),
-            "delta": _per_point(grads.delta[l], batched),
-            "grad_weights": grads.grad_W[l],
-        }
-        if grads.grad_b[l] is not None:
-            layer["grad_bias"] = grads.grad_b[l]
-        layers.append(layer)
+def forward_body(trace: Trace, batched: bool, include: Collection[str] = ALL) -> dict[str, Any]:
+    """The forward response: y and every layer's a and z (those in ``include``)."""
+    return {
+        "y": _per_point(trace.y, batched),
+        "layers": [_selected({"a": a, "z": z}, include, batched) for a, z in zip(trace.a, trace.z, strict=True)],
+    }
+
+
+def backward_body(trace: Trace, grads: Gradients, batched: bool, include: Collection[str] = ALL) -> dict[str, Any]:
+    """The backward response: E, y, ∂E/∂x and every layer's a, z, δ and gradients (those in ``include``)."""
+    layers = [
+        _selected({"a": a, "z": z, "delta": delta, "grad_weights": gW, "grad_bias": gb}, include, batched)
+        for a, z, delta, gW, gb in zip(trace.a, trace.z, grads.delta, grads.grad_W, grads.grad_b, strict=True)
+    ]
     return {"loss": grads.loss[()], "y": _per_point(trace.y, batched), "grad_x": _per_point(grads.grad_x, batched), "layers": layers}
 
 
@@ -107,13 +131,28 @@ def network_body(layers: Sequence[Layer], activations: Sequence[Any]) -> dict[st
     }
 
 
-def train_step_body(step: Step, activations: Sequence[Any], batched: bool) -> dict[str, Any]:
+def train_step_body(step: Step, activations: Sequence[Any], batched: bool, include: Collection[str] = ALL) -> dict[str, Any]:
     """The train-step response: the backward body at the old θ, the new network and state."""
     return {
-        **backward_body(step.trace, step.grads, batched),
+        **backward_body(step.trace, step.grads, batched, include),
         "network": network_body(step.layers, activations),
         "optimizer_state": state_to_wire(step.state, step.layers),
     }
+
+
+def encoded(body: dict[str, Any], encoding: str) -> dict[str, Any]:
+    """``body`` with every array (not the 0-d loss) as a binary tensor when ``encoding`` is base64."""
+    return body if encoding == "json" else _tensors(body)
+
+
+def _tensors(value: Any) -> Any:
+    if isinstance(value, np.ndarray) and value.ndim:
+        return to_wire(value)
+    if isinstance(value, dict):
+        return {key: _tensors(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_tensors(item) for item in value]
+    return value
 
 
 def dump(body: dict[str, Any]) -> bytes:
@@ -121,4 +160,13 @@ def dump(body: dict[str, Any]) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-__all__ = ["BackwardResponse", "ForwardResponse", "TrainStepResponse", "backward_body", "dump", "forward_body", "train_step_body"]
+__all__ = [
+    "BackwardResponse",
+    "ForwardResponse",
+    "TrainStepResponse",
+    "backward_body",
+    "dump",
+    "encoded",
+    "forward_body",
+    "train_step_body",
+]

@@ -1,22 +1,39 @@
-"""Wire types for numbers, vectors and matrices: JSON arrays in, NumPy arrays out.
+"""Wire types for vectors and matrices: JSON arrays or binary tensors in, NumPy arrays out.
 
-The JSON is validated in pydantic-core (strict floats, no NaN/Infinity, no
-booleans or strings) and becomes a float64 array in the same pass; there is no
-second walk over Python lists. The JSON Schema stays that of plain arrays.
+Every vector or matrix the service reads comes in one of two forms:
+
+- a JSON array (of numbers, or of equal-length rows of numbers), validated in
+  pydantic-core (strict floats, no NaN/Infinity, no booleans or strings) and
+  made a float64 array in the same pass: no second walk over Python lists;
+- a binary tensor ``{"dtype": "float32"|"float64", "shape": [...], "b64": "..."}``,
+  the base64 (RFC 4648, padded, no line breaks) of the little-endian row-major
+  bytes, read with ``np.frombuffer``: no copy, and float32 stays float32.
+
+:func:`to_wire` writes an array in the binary form, for ``"response_encoding": "base64"``.
+The JSON Schema of each type is a ``oneOf`` of its two forms.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import binascii
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import GetCoreSchemaHandler
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, ValidationInfo
 from pydantic_core import PydanticCustomError, core_schema
+
+from service.schemas.base import WireModel
+
+Array = NDArray[np.floating[Any]]
 
 #: Labels of a choice between wire forms are written <like-this>; they appear in
 #: pydantic's error locations and are dropped when those become JSON Pointers.
-VECTOR, MATRIX = "<vector>", "<matrix>"
+VECTOR, MATRIX, TENSOR = "<vector>", "<matrix>", "<tensor>"
+
+#: The dtypes a binary tensor may have, with their little-endian NumPy types.
+DTYPES: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
+TensorDtype = Literal["float32", "float64"]
 
 _FLOAT = core_schema.float_schema(strict=True, allow_inf_nan=False)
 
@@ -29,11 +46,11 @@ def _matrix_schema() -> core_schema.CoreSchema:
     return core_schema.list_schema(_vector_schema(), min_length=1)
 
 
-def _to_vector(value: list[float]) -> NDArray[np.float64]:
+def _to_vector(value: list[float]) -> Array:
     return np.array(value, dtype=np.float64)
 
 
-def _to_matrix(value: list[list[float]]) -> NDArray[np.float64]:
+def _to_matrix(value: list[list[float]]) -> Array:
     width = len(value[0])
     for i, row in enumerate(value):
         if len(row) != width:
@@ -45,29 +62,133 @@ def _to_matrix(value: list[list[float]]) -> NDArray[np.float64]:
     return np.array(value, dtype=np.float64)
 
 
-def _form(value: Any) -> str:
-    return MATRIX if isinstance(value, list) and value and isinstance(value[0], list) else VECTOR
+def _decode(value: str, info: ValidationInfo) -> Array | None:
+    """The array that ``b64`` holds, given the ``dtype`` and ``shape`` validated before it."""
+    try:
+        raw = binascii.a2b_base64(value, strict_mode=True)
+    except ValueError as exc:  # binascii.Error, or a non-ASCII character
+        raise PydanticCustomError(
+            "base64", "is not valid base64 ({error}); send RFC 4648 base64 with padding and no line breaks", {"error": str(exc)}
+        ) from exc
+    dtype, shape = info.data.get("dtype"), info.data.get("shape")
+    if dtype is None or shape is None:  # their own errors are reported; nothing to check against
+        return None
+    itemsize = DTYPES[dtype].itemsize
+    count = int(np.prod(shape, dtype=object))
+    if len(raw) != count * itemsize:
+        raise PydanticCustomError(
+            "tensor_size",
+            "decodes to {found} bytes but shape {shape} of {dtype} needs {expected} ({count} numbers of {itemsize} bytes)",
+            {"found": len(raw), "shape": shape, "dtype": dtype, "expected": count * itemsize, "count": count, "itemsize": itemsize},
+        )
+    array: Array = np.frombuffer(raw, dtype=DTYPES[dtype]).reshape(shape)
+    finite = np.isfinite(array)
+    if not finite.all():
+        where = [int(i) for i in np.unravel_index(int(np.argmin(finite)), array.shape)]
+        raise PydanticCustomError("tensor_finite", "holds NaN or Infinity at index {index}; every number must be finite", {"index": where})
+    return array
+
+
+class _Base64:
+    """Annotation of the ``b64`` field: a string on the wire, the decoded array after validation."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.with_info_after_validator_function(_decode, core_schema.str_schema(strict=True))
+
+
+Dim = Annotated[int, Field(ge=1)]
+_DTYPE_DOC = "the element type; float32 is kept as float32 (no copy) when the request's dtype is float32"
+_B64_DOC = "base64 (RFC 4648, padded, no line breaks) of the little-endian bytes in row-major (C) order"
+
+
+def _shape(ranks: tuple[int, ...], doc: str) -> Any:
+    """The ``shape`` field: as many positive sizes as one of ``ranks`` (one message that names the form)."""
+
+    def check(shape: list[int]) -> list[int]:
+        if len(shape) not in ranks:
+            raise PydanticCustomError("tensor_rank", "has {found} entries but must be {doc}", {"found": len(shape), "doc": doc})
+        return shape
+
+    return Field(description=doc, json_schema_extra={"minItems": min(ranks), "maxItems": max(ranks)}), AfterValidator(check)
+
+
+class _TensorIn(WireModel):
+    dtype: TensorDtype = Field(description=_DTYPE_DOC)
+    shape: list[Dim]
+    b64: Annotated[Array, _Base64()] = Field(description=_B64_DOC, json_schema_extra={"contentEncoding": "base64"})
+
+
+class Base64Vector(_TensorIn):
+    """A vector as a binary tensor: ``shape`` is ``[K]``."""
+
+    shape: Annotated[list[Dim], *_shape((1,), "[K]")]
+
+
+class Base64Matrix(_TensorIn):
+    """A matrix as a binary tensor: ``shape`` is ``[rows, columns]``."""
+
+    shape: Annotated[list[Dim], *_shape((2,), "[rows, columns]")]
+
+
+class Base64Points(_TensorIn):
+    """One data point (``shape`` ``[M]``) or a batch (``shape`` ``[N, M]``, one row per point) as a binary tensor."""
+
+    shape: Annotated[list[Dim], *_shape((1, 2), "[M] for one point or [N, M] for a batch")]
+
+
+def _tensor_array(value: _TensorIn) -> Array:
+    return value.b64
+
+
+def wire_form(value: Any) -> str | None:
+    """The tag of the form ``value`` is sent in: a binary tensor, a matrix (rows), a vector; None if none."""
+    if isinstance(value, dict):
+        return TENSOR
+    if isinstance(value, list):
+        return MATRIX if value and isinstance(value[0], list) else VECTOR
+    return None
+
+
+_FORMS = {"vector": (Base64Vector, VECTOR), "matrix": (Base64Matrix, MATRIX), "points": (Base64Points, None)}
 
 
 class _Tensor:
-    """Annotation that makes a field a float64 ndarray of the given form."""
+    """Annotation that makes a field an ndarray of the given form, sent as JSON arrays or as a binary tensor."""
 
     def __init__(self, form: str) -> None:
         self.form = form
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        vector = core_schema.no_info_after_validator_function(_to_vector, _vector_schema())
-        matrix = core_schema.no_info_after_validator_function(_to_matrix, _matrix_schema())
-        if self.form == "vector":
-            return vector
-        if self.form == "matrix":
-            return matrix
-        return core_schema.tagged_union_schema({VECTOR: vector, MATRIX: matrix}, discriminator=_form)
+        model, only = _FORMS[self.form]
+        lists = {
+            VECTOR: core_schema.no_info_after_validator_function(_to_vector, _vector_schema()),
+            MATRIX: core_schema.no_info_after_validator_function(_to_matrix, _matrix_schema()),
+        }
+        choices = {tag: schema for tag, schema in lists.items() if only in (None, tag)}
+        tensor = core_schema.no_info_after_validator_function(_tensor_array, handler.generate_schema(model))
+
+        def form(value: Any) -> str | None:
+            tag = wire_form(value)
+            return only if only is not None and tag in lists else tag  # e.g. [[…]] for a vector fails as a vector
+
+        return core_schema.tagged_union_schema(
+            {**choices, TENSOR: tensor},
+            discriminator=form,
+            custom_error_type="tensor_type",
+            custom_error_message="must be a JSON array, or a binary tensor: an object with dtype, shape and b64",
+        )
 
 
-#: A list of numbers (K,).
-Vector = Annotated[NDArray[np.float64], _Tensor("vector")]
-#: A list of equal-length rows (rows × columns).
-Matrix = Annotated[NDArray[np.float64], _Tensor("matrix")]
-#: One data point (a vector) or a batch (a matrix, one row per point).
-Points = Annotated[NDArray[np.float64], _Tensor("points")]
+#: A list of numbers (K,), or a :class:`Base64Vector`.
+Vector = Annotated[Array, _Tensor("vector")]
+#: A list of equal-length rows (rows × columns), or a :class:`Base64Matrix`.
+Matrix = Annotated[Array, _Tensor("matrix")]
+#: One data point (a vector) or a batch (a matrix, one row per point), or a :class:`Base64Points`.
+Points = Annotated[Array, _Tensor("points")]
+
+
+def to_wire(array: Array) -> dict[str, Any]:
+    """``array`` as a binary tensor object, the inverse of reading one."""
+    little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+    b64 = binascii.b2a_base64(little.data, newline=False).decode("ascii")
+    return {"dtype": array.dtype.name, "shape": list(array.shape), "b64": b64}

@@ -19,6 +19,7 @@ from service.schemas.responses import (
     ForwardResponse,
     TrainStepResponse,
     backward_body,
+    encoded,
     forward_body,
     train_step_body,
 )
@@ -28,20 +29,20 @@ router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
 
 def _forward(req: ForwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
-    return forward_body(engine_forward(inputs.layers, inputs.x), inputs.batched)
+    return encoded(forward_body(engine_forward(inputs.layers, inputs.x), inputs.batched, req.include), req.response_encoding)
 
 
 def _backward(req: BackwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
     trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction)
-    return backward_body(trace, grads, inputs.batched)
+    return encoded(backward_body(trace, grads, inputs.batched, req.include), req.response_encoding)
 
 
 def _train_step(req: TrainStepRequest) -> dict[str, Any]:
     inputs = req.inputs()
     optimizer, state = req.optimizer_and_state(inputs)
     step = engine_train_step(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, optimizer, state)
-    return train_step_body(step, req.network.activations(), inputs.batched)
+    return encoded(train_step_body(step, req.network.activations(), inputs.batched, req.include), req.response_encoding)
 
 
 @router.post("/forward", response_model=ForwardResponse, operation_id="forward", openapi_extra=json_body(ForwardRequest))
