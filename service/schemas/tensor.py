@@ -15,10 +15,10 @@ The JSON Schema of each type is a ``oneOf`` of its two forms.
 
 from __future__ import annotations
 
-import binascii
 from typing import Annotated, Any, Literal
 
 import numpy as np
+import pybase64
 from numpy.typing import NDArray
 from pydantic import AfterValidator, Field, GetCoreSchemaHandler, ValidationInfo
 from pydantic_core import PydanticCustomError, core_schema
@@ -65,8 +65,8 @@ def _to_matrix(value: list[list[float]]) -> Array:
 def _decode(value: str, info: ValidationInfo) -> Array | None:
     """The array that ``b64`` holds, given the ``dtype`` and ``shape`` validated before it."""
     try:
-        raw = binascii.a2b_base64(value, strict_mode=True)
-    except ValueError as exc:  # binascii.Error, or a non-ASCII character
+        raw = pybase64.b64decode(value, validate=True)  # SIMD: ~40× the stdlib's speed
+    except ValueError as exc:  # binascii.Error: outside the alphabet (line breaks, non-ASCII …) or bad padding
         raise PydanticCustomError(
             "base64", "is not valid base64 ({error}); send RFC 4648 base64 with padding and no line breaks", {"error": str(exc)}
         ) from exc
@@ -190,5 +190,4 @@ Points = Annotated[Array, _Tensor("points")]
 def to_wire(array: Array) -> dict[str, Any]:
     """``array`` as a binary tensor object, the inverse of reading one."""
     little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-    b64 = binascii.b2a_base64(little.data, newline=False).decode("ascii")
-    return {"dtype": array.dtype.name, "shape": list(array.shape), "b64": b64}
+    return {"dtype": array.dtype.name, "shape": list(array.shape), "b64": pybase64.b64encode_as_string(little.data)}
