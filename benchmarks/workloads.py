@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ def mnist(seed: int = 0) -> Mnist:
     """He-initialized weights, pixels in [0, 1), one-hot targets; the JSON body writes the float32 values as
     Python's ``json`` writes ``array.tolist()`` (shortest float64 repr), as a typical client does."""
     rng = np.random.default_rng(seed)
-    Ws = [(rng.standard_normal((k, m)) * np.sqrt(2.0 / m)).astype(np.float32) for m, k in zip(SIZES, SIZES[1:], strict=False)]
+    Ws = [(rng.standard_normal((k, m)) * np.sqrt(2.0 / m)).astype(np.float32) for m, k in itertools.pairwise(SIZES)]
     bs = [(0.01 * rng.standard_normal(k)).astype(np.float32) for k in SIZES[1:]]
     x = rng.random((BATCH, SIZES[0])).astype(np.float32)
     t = np.eye(SIZES[-1], dtype=np.float32)[rng.integers(0, SIZES[-1], BATCH)]

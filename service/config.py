@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, which containers and taskset narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -15,7 +21,7 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="address the console script binds")
     port: int = Field(8000, ge=1, le=65535, description="port the console script binds")
-    workers: int = Field(1, ge=1, description="uvicorn worker processes started by the console script")
+    workers: int = Field(default_factory=available_cpus, ge=1, description="uvicorn worker processes (default: one per CPU)")
     log_level: str = Field("info", description="uvicorn log level")
     max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="largest request body accepted (413 above)")
 

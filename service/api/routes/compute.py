@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from service.api.body import JsonBytes, json_body
+from service.api.body import json_body, read_json_bytes
 from service.api.compute import compute
 from service.engine import backward as engine_backward
 from service.engine import forward as engine_forward
@@ -46,21 +46,21 @@ def _train_step(req: TrainStepRequest) -> dict[str, Any]:
 
 
 @router.post("/forward", response_model=ForwardResponse, operation_id="forward", openapi_extra=json_body(ForwardRequest))
-async def forward(body: JsonBytes) -> Response:
+async def forward(request: Request) -> Response:
     """Forward pass: a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾) for every layer, and y = z⁽ᴸ⁾."""
-    return await compute(body, ForwardRequest, _forward)
+    return await compute(await read_json_bytes(request), ForwardRequest, _forward)
 
 
 @router.post("/backward", response_model=BackwardResponse, operation_id="backward", openapi_extra=json_body(BackwardRequest))
-async def backward(body: JsonBytes) -> Response:
+async def backward(request: Request) -> Response:
     """Backpropagation: the forward pass, E, δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ for every layer (primer eq. 7), ∂E/∂W⁽ˡ⁾, ∂E/∂b⁽ˡ⁾ and ∂E/∂x."""
-    return await compute(body, BackwardRequest, _backward)
+    return await compute(await read_json_bytes(request), BackwardRequest, _backward)
 
 
 @router.post("/train-step", response_model=TrainStepResponse, operation_id="train_step", openapi_extra=json_body(TrainStepRequest))
-async def train_step(body: JsonBytes) -> Response:
+async def train_step(request: Request) -> Response:
     """One optimizer step: the gradients at the current θ, then θ ← optimizer(θ, ∂E/∂θ, state).
 
     The service keeps no state: send the returned `optimizer_state` back with the next step.
     """
-    return await compute(body, TrainStepRequest, _train_step)
+    return await compute(await read_json_bytes(request), TrainStepRequest, _train_step)

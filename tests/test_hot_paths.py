@@ -1,0 +1,140 @@
+"""Structural guards on the hot paths (no timing): responses skip tolist/jsonable_encoder, float32 stays float32."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from service.engine import Layer, backward, forward, get_activation, get_loss
+from service.engine.activations import activation_names
+from service.engine.losses import loss_names
+from service.engine.optimizers import OptimizerState, get_optimizer
+from service.engine.training import train_step
+from service.main import create_app
+from tests.api.test_binary_tensors import request
+
+
+class _Calls:
+    """Records, in every thread, calls of Python functions and C methods by name."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.seen: list[str] = []
+
+    def __call__(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_name in self.names:
+            self.seen.append(frame.f_code.co_name)
+        elif event == "c_call" and getattr(arg, "__name__", None) in self.names:
+            self.seen.append(arg.__name__)
+
+
+@pytest.fixture
+def calls() -> Iterator[_Calls]:
+    recorder = _Calls({"tolist", "jsonable_encoder"})
+    threading.setprofile(recorder)  # threads started from now on: a fresh app's event loop and workers
+    sys.setprofile(recorder)
+    try:
+        yield recorder
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("route", ["/v1/forward", "/v1/backward", "/v1/train-step"])
+@pytest.mark.parametrize("encoding", ["json", "base64"])
+def test_responses_never_go_through_tolist_or_jsonable_encoder(calls: _Calls, route: str, encoding: str) -> None:
+    body = request("float64", False, encoding, optimizer={"name": "sgd", "learning_rate": 0.1})
+    if route == "/v1/forward":
+        body = {k: body[k] for k in ("network", "x", "response_encoding")}
+    elif route == "/v1/backward":
+        del body["optimizer"]
+    with TestClient(create_app()) as client:
+        r = client.post(route, json=body)
+        assert r.status_code == 200, r.text
+        assert "jsonable_encoder" in calls.names
+        client.get("/openapi.json")  # FastAPI's own path does encode: proves the recorder sees it
+    assert calls.seen.count("jsonable_encoder") > 0
+    calls.seen.clear()
+    with TestClient(create_app()) as client:
+        assert client.post(route, json=body).status_code == 200
+    assert calls.seen == []
+
+
+def test_the_recorder_sees_tolist(calls: _Calls) -> None:
+    np.zeros(2).tolist()
+    assert calls.seen == ["tolist"]
+
+
+class Float32Only(np.ndarray):
+    """An ndarray that fails the moment a float64 array is derived from it (ufuncs, matmul, views, casts).
+
+    0-d arrays are let through: ``np.mean`` of float32 divides its float32 sum by an
+    integer count as a 0-d float64 and casts the quotient back; that is one number, not an array.
+    """
+
+    def __array_finalize__(self, obj: Any) -> None:
+        if self.dtype == np.float64 and self.ndim > 0:
+            raise AssertionError("a float64 array was derived from float32 inputs")
+
+
+def _guarded(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32).view(Float32Only)
+
+
+def test_the_float32_guard_fails_on_a_float64_intermediate() -> None:
+    with pytest.raises(AssertionError, match="float64"):
+        _guarded(np.ones(3)) * np.ones(3)
+    assert (_guarded(np.ones(3)) * 2.0).dtype == np.float32
+
+
+def _network(activation: str, loss: str) -> tuple[list[Layer], np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    layers = [
+        Layer(_guarded(rng.standard_normal((4, 5))), _guarded(rng.standard_normal(4)), get_activation(activation)),
+        Layer(_guarded(rng.standard_normal((3, 4))), None, get_activation("softmax" if loss == "categorical_cross_entropy" else "tanh")),
+    ]
+    x = _guarded(rng.standard_normal((6, 5)))
+    t = _guarded(rng.dirichlet(np.ones(3), size=6))
+    return layers, x, t
+
+
+def _arrays(value: Any) -> list[np.ndarray | np.generic]:
+    if isinstance(value, np.ndarray | np.generic):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [a for item in value for a in _arrays(item)]
+    if hasattr(value, "__dataclass_fields__"):
+        return [a for name in value.__dataclass_fields__ for a in _arrays(getattr(value, name))]
+    return []
+
+
+# np.mean(float32, axis=-1) divides by its integer count through a float64 copy of the (N,) sums;
+# losses.py's mse uses it. Writing it .sum(axis=-1) / K keeps float32 (losses.py belongs to another change).
+MEAN_CAST = pytest.mark.xfail(reason="mse's .mean(axis=-1) makes an (N,) float64 temporary", strict=True)
+LOSSES = [pytest.param(name, marks=MEAN_CAST) if name == "mse" else name for name in loss_names()]
+
+
+@pytest.mark.parametrize("activation", activation_names())
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_a_float32_computation_never_makes_a_float64_array(activation: str, loss: str, reduction: str) -> None:
+    layers, x, t = _network(activation, loss)
+    trace, grads = backward(layers, x, t, get_loss(loss), reduction)
+    step = train_step(layers, x, t, get_loss(loss), reduction, get_optimizer("sgd", learning_rate=0.1), OptimizerState())
+    produced = _arrays([forward(layers, x), trace, grads, step.layers[0].W, step.layers[0].b, step.layers[1].W])
+    assert len(produced) > 15
+    assert {a.dtype for a in produced} == {np.dtype(np.float32)}
+
+
+def test_a_float32_request_answers_float32_tensors(client: TestClient) -> None:
+    r = client.post("/v1/backward", json=request("float32", True, "base64"))
+    out = r.json()
+    dtypes = {out["y"]["dtype"], out["grad_x"]["dtype"]} | {t["dtype"] for layer in out["layers"] for t in layer.values()}
+    assert dtypes == {"float32"}
