@@ -4,8 +4,11 @@
     python -m benchmarks.run --quick    # 1 short round: checks that it works
 
 Starts real uvicorn worker processes (``benchmarks.app``: the service plus a bare
-route), drives them with wrk over loopback, and prints, per quantity, the median
-and min–max over rounds; within a round the compared measurements alternate.
+route) and drives them over loopback: wrk for (a); for (b) and (c) a keep-alive
+HTTP client sends one request at a time, JSON and binary alternating request by
+request with the in-process floor measured between them (per round: medians of 7).
+Prints, per ratio, the median and min–max over the rounds; within a round the
+compared measurements alternate, and which goes first alternates between rounds.
 
 (a) primer's example on /v1/backward: requests/s ÷ those of the bare route (same server, same wrk concurrency)
 (b) 784-512-512-10, batch 128, float32, JSON arrays: end-to-end time ÷ in-process floor (orjson parse + engine + orjson dump)
@@ -28,7 +31,7 @@ import orjson
 
 from benchmarks.server import Server, peak_memory, serve, wrk
 from benchmarks.workloads import Mnist, check_torch_agrees, engine_step, floor_seconds, mnist, primer_body, torch_step
-from service.config import get_settings
+from service.config import available_cpus, get_settings
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,14 @@ TARGETS = {
 }
 
 
-def _median_time(f: Callable[[], object], reps: int) -> float:
+def _best_time(f: Callable[[], object], reps: int) -> float:
+    """The fastest of ``reps`` calls (timeit's convention: the others were slowed by something else)."""
     times = []
     for _ in range(reps):
         start = time.perf_counter()
         f()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def _check_responses(server: Server, primer: bytes, work: Mnist) -> None:
@@ -93,9 +97,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=get_settings().workers, help="server worker processes (GRADIENT_WORKERS)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for (a)")
     parser.add_argument("--seconds", type=float, default=3.0, help="wrk duration of each measurement")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS/PyTorch threads for (d)")
+    parser.add_argument(
+        "--blas-threads", type=int, default=None, help="BLAS threads per worker, the floor and (d) (default CPUs ÷ workers)"
+    )
     args = parser.parse_args(argv)
-    rounds, seconds, reps = (1, 1.0, 3) if args.quick else (args.rounds, args.seconds, 15)
+    threads = args.blas_threads or max(1, available_cpus() // args.workers)
+    rounds, seconds, reps, pairs = (1, 1.0, 3, 2) if args.quick else (args.rounds, args.seconds, 15, 7)
 
     import torch
     from threadpoolctl import threadpool_limits
@@ -103,27 +110,34 @@ def main(argv: list[str] | None = None) -> None:
     primer, work = primer_body(), mnist()
     check_torch_agrees(work)
     engine, torch_ = engine_step(work), torch_step(work)
-    print(f"nproc {os.cpu_count()}; server: uvicorn, {args.workers} workers; wrk: 1 thread, {args.connections} connections (a), 1 (b, c)")
-    print(f"BLAS: {_blas()}; torch {torch.__version__}; (d) with {args.threads} thread(s)")
+    print(f"nproc {os.cpu_count()}; server: uvicorn, {args.workers} workers, {threads} BLAS thread(s) each")
+    print(f"(a): wrk, 1 thread, {args.connections} connections; (b), (c): one keep-alive connection, {pairs} pairs per round")
+    print(f"BLAS: {_blas()}; torch {torch.__version__}; the floor and (d) with {threads} thread(s)")
     print(f"MNIST request: JSON {len(work.json_body) / 1e6:.1f} MB, binary {len(work.binary_body) / 1e6:.1f} MB\n")
 
     values: dict[str, list[float]] = {key: [] for key in [*TARGETS, "bare", "primer", "json", "floor", "binary", "engine", "torch"]}
-    with serve(args.workers) as server:
+    with serve(args.workers, threads) as server, threadpool_limits(limits=threads, user_api="blas"):
+        torch.set_num_threads(threads)
         _check_responses(server, primer, work)
         wrk(server, "/v1/backward", primer, args.connections, 1)  # warm every worker
         for r in range(rounds):
-            pairs = [("bare", "/bare"), ("primer", "/v1/backward")]
-            for name, path in pairs[:: 1 if r % 2 == 0 else -1]:
+            routes = [("bare", "/bare"), ("primer", "/v1/backward")]
+            for name, path in routes[:: 1 if r % 2 == 0 else -1]:
                 values[name].append(wrk(server, path, primer, args.connections, seconds).requests_per_second)
-            bodies = [("json", work.json_body), ("binary", work.binary_body)]
-            for name, body in bodies[:: 1 if r % 2 == 0 else -1]:
-                values[name].append(wrk(server, "/v1/backward", body, 1, seconds).mean_latency)
-            values["floor"].append(statistics.median(floor_seconds(work)["total"] for _ in range(reps)))
-            with threadpool_limits(limits=args.threads, user_api="blas"):
-                torch.set_num_threads(args.threads)
-                pair = [engine, torch_]
-                timed = [_median_time(f, reps) for f in pair[:: 1 if r % 2 == 0 else -1]]
-                engine_s, torch_s = timed if r % 2 == 0 else timed[::-1]
+            json_s, binary_s, floor_s = [], [], []
+            with server.client() as post:
+                for i in range(pairs):  # (b), (c) and the floor alternate request by request
+                    first, second = (work.json_body, work.binary_body) if i % 2 == 0 else (work.binary_body, work.json_body)
+                    t_first, t_second = post("/v1/backward", first), post("/v1/backward", second)
+                    json_s.append(t_first if i % 2 == 0 else t_second)
+                    binary_s.append(t_second if i % 2 == 0 else t_first)
+                    floor_s.append(floor_seconds(work)["total"])
+            values["json"].append(statistics.median(json_s))
+            values["binary"].append(statistics.median(binary_s))
+            values["floor"].append(statistics.median(floor_s))
+            pair = [engine, torch_]
+            timed = [_best_time(f, reps) for f in pair[:: 1 if r % 2 == 0 else -1]]
+            engine_s, torch_s = timed if r % 2 == 0 else timed[::-1]
             values["engine"].append(engine_s)
             values["torch"].append(torch_s)
             values["a"].append(values["primer"][-1] / values["bare"][-1])

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 @dataclass
 class Server:
-    """A running ``uvicorn benchmarks.app:app`` (the service plus a bare route)."""
+    """A running ``benchmarks.app:app`` (the service plus a bare route) under uvicorn."""
 
     process: subprocess.Popen[bytes]
     port: int
@@ -55,19 +55,42 @@ class Server:
         """One request over a fresh connection."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         try:
-            conn.request("POST", path, body, {"Content-Type": "application/json"})
-            response = conn.getresponse()
-            return response.status, response.read()
+            return _exchange(conn, path, body)
+        finally:
+            conn.close()
+
+    @contextmanager
+    def client(self) -> Iterator[Callable[[str, bytes], float]]:
+        """A keep-alive connection; each call posts a body and returns the seconds until the whole answer is read."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+
+        def timed(path: str, body: bytes) -> float:
+            start = time.perf_counter()
+            status, _ = _exchange(conn, path, body)
+            elapsed = time.perf_counter() - start
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}")
+            return elapsed
+
+        try:
+            yield timed
         finally:
             conn.close()
 
 
+def _exchange(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int, bytes]:
+    conn.request("POST", path, body, {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
 @contextmanager
-def serve(workers: int) -> Iterator[Server]:
-    """Start the server on a free loopback port, wait until it answers, stop it afterwards."""
+def serve(workers: int, blas_threads: int) -> Iterator[Server]:
+    """Start the server as the console script does (``service.cli``), on a free loopback port; stop it afterwards."""
     port = _free_port()
-    command = [sys.executable, "-m", "uvicorn", "benchmarks.app:app", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    launch = "import sys; from service.cli import main; main(sys.argv[1:], app='benchmarks.app:app')"
+    command = [sys.executable, "-c", launch, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command += ["--blas-threads", str(blas_threads), "--log-level", "warning"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     server = Server(process, port, workers)
