@@ -104,8 +104,38 @@ def from_validation_error(exc: ValidationError | RequestValidationError) -> Prob
     items = []
     for e in raw:
         loc = e["loc"][1:] if isinstance(exc, RequestValidationError) and e["loc"][:1] == ("body",) else e["loc"]
-        items.append((_loc_pointer(loc), _MESSAGES.get(e["type"], e["msg"])))
-    return invalid(items)
+        items.append((tuple(loc), e["type"], _MESSAGES.get(e["type"], e["msg"])))
+    return invalid(_in_the_form_sent(items))
+
+
+_WRONG_FORM = {"list_type", "dict_type", "model_type", "model_attributes_type"}
+
+
+def _is_tag(part: Any) -> bool:
+    return isinstance(part, str) and part.startswith("<")
+
+
+def _in_the_form_sent(items: list[tuple[tuple[Any, ...], str, str]]) -> list[tuple[str, str]]:
+    """(pointer, detail) pairs, where a value that may come in several forms (``<tag>`` in its location, e.g.
+    a JSON array or a binary tensor object) is judged only as the form it was sent in: the other forms'
+    "must be a JSON array/object" go, unless the value fits no form, which then gets one error naming them all."""
+
+    def field(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+        first_tag = next((i for i, part in enumerate(loc) if _is_tag(part)), len(loc))
+        return loc[:first_tag]
+
+    def wrong_form(loc: tuple[Any, ...], kind: str) -> bool:
+        return kind in _WRONG_FORM and len(loc) > len(field(loc)) and all(_is_tag(p) for p in loc[len(field(loc)) :])
+
+    sent_as_a_form = {field(loc) for loc, kind, _ in items if len(loc) > len(field(loc)) and not wrong_form(loc, kind)}
+    result: list[tuple[str, str]] = []
+    fits_none: dict[str, list[str]] = {}
+    for loc, kind, detail in items:
+        if not wrong_form(loc, kind):
+            result.append((_loc_pointer(loc), detail))
+        elif field(loc) not in sent_as_a_form:
+            fits_none.setdefault(_loc_pointer(loc), []).append(detail.removeprefix("must be "))
+    return result + [(ptr, "must be " + " or ".join(dict.fromkeys(forms))) for ptr, forms in fits_none.items()]
 
 
 def from_engine_error(exc: EngineError) -> ProblemError:

@@ -20,7 +20,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pybase64
 from numpy.typing import NDArray
-from pydantic import AfterValidator, Field, GetCoreSchemaHandler, ValidationInfo
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from service.schemas.base import WireModel
@@ -29,7 +30,7 @@ Array = NDArray[np.floating[Any]]
 
 #: Labels of a choice between wire forms are written <like-this>; they appear in
 #: pydantic's error locations and are dropped when those become JSON Pointers.
-VECTOR, MATRIX, TENSOR = "<vector>", "<matrix>", "<tensor>"
+VECTOR, MATRIX, POINTS, TENSOR = "<vector>", "<matrix>", "<points>", "<tensor>"
 
 #: The dtypes a binary tensor may have, with their little-endian NumPy types.
 DTYPES: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
@@ -149,7 +150,11 @@ def wire_form(value: Any) -> str | None:
     return None
 
 
-_FORMS = {"vector": (Base64Vector, VECTOR), "matrix": (Base64Matrix, MATRIX), "points": (Base64Points, None)}
+def _list_form(value: Any) -> str:
+    return MATRIX if isinstance(value, list) and value and isinstance(value[0], list) else VECTOR
+
+
+_MODELS = {"vector": Base64Vector, "matrix": Base64Matrix, "points": Base64Points}
 
 
 class _Tensor:
@@ -159,24 +164,26 @@ class _Tensor:
         self.form = form
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        model, only = _FORMS[self.form]
-        lists = {
-            VECTOR: core_schema.no_info_after_validator_function(_to_vector, _vector_schema()),
-            MATRIX: core_schema.no_info_after_validator_function(_to_matrix, _matrix_schema()),
-        }
-        choices = {tag: schema for tag, schema in lists.items() if only in (None, tag)}
-        tensor = core_schema.no_info_after_validator_function(_tensor_array, handler.generate_schema(model))
+        vector = core_schema.no_info_after_validator_function(_to_vector, _vector_schema())
+        matrix = core_schema.no_info_after_validator_function(_to_matrix, _matrix_schema())
+        tensor = core_schema.no_info_after_validator_function(_tensor_array, handler.generate_schema(_MODELS[self.form]))
+        lists: tuple[core_schema.CoreSchema, str]
+        if self.form == "vector":
+            lists = vector, VECTOR
+        elif self.form == "matrix":
+            lists = matrix, MATRIX
+        else:  # a Python discriminator sees the value as Python objects: only x and t pay for that copy
+            lists = core_schema.tagged_union_schema({VECTOR: vector, MATRIX: matrix}, discriminator=_list_form), POINTS
+        # An array and an object fail each other's schema at once, so trying the forms in turn costs nothing;
+        # service.errors reports only the errors of the form the value was sent in.
+        return core_schema.union_schema([lists, (tensor, TENSOR)], mode="left_to_right")
 
-        def form(value: Any) -> str | None:
-            tag = wire_form(value)
-            return only if only is not None and tag in lists else tag  # e.g. [[…]] for a vector fails as a vector
-
-        return core_schema.tagged_union_schema(
-            {**choices, TENSOR: tensor},
-            discriminator=form,
-            custom_error_type="tensor_type",
-            custom_error_message="must be a JSON array, or a binary tensor: an object with dtype, shape and b64",
-        )
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """``oneOf`` the forms (an array is never an object), nested choices flattened."""
+        forms = []
+        for choice in handler(schema).pop("anyOf"):
+            forms.extend(choice.get("oneOf", [choice]))
+        return {"oneOf": forms}
 
 
 #: A list of numbers (K,), or a :class:`Base64Vector`.

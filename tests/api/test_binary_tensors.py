@@ -232,4 +232,4 @@ def test_a_tensor_for_x_and_a_vector_tensor_for_bias(client: TestClient) -> None
     r = client.post("/v1/backward", json=bad)
     [error] = r.json()["errors"]
     assert error["pointer"] == "/network/layers/1/bias"
-    assert "binary tensor" in error["detail"]
+    assert error["detail"] == "must be a JSON array or a JSON object"
