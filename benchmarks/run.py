@@ -14,7 +14,8 @@ compared measurements alternate, and which goes first alternates between rounds.
 (b) 784-512-512-10, batch 128, float32, JSON arrays: end-to-end time ÷ in-process floor (orjson parse + engine + orjson dump)
 (c) the same request with binary tensors both ways: end-to-end time ÷ (b)'s
 (d) engine alone ÷ PyTorch autograd on the CPU (same BLAS threads, dtype, network and batch)
-(e) the serving worker's peak RSS growth for the largest request (b) ÷ that request's size
+(e) the serving worker's peak RSS growth for the largest request (b) ÷ that request's size, on a fresh
+    server (after one primer request), so that memory freed by earlier requests does not hide the growth
 """
 
 from __future__ import annotations
@@ -145,9 +146,11 @@ def main(argv: list[str] | None = None) -> None:
             values["c"].append(values["binary"][-1] / values["json"][-1])
             values["d"].append(engine_s / torch_s)
             print(f"round {r + 1}/{rounds}: " + ", ".join(f"({k}) {values[k][-1]:.2f}" for k in "abcd"), flush=True)
-        for _ in range(max(1, min(rounds, 3))):
+    for _ in range(max(1, min(rounds, 3))):  # (e) on a fresh server each time: nothing freed earlier to reuse
+        with serve(args.workers, threads) as server:
+            server.post("/v1/backward", primer)
             growth, peak = peak_memory(server, "/v1/backward", work.json_body)
-            values["e"].append(growth / len(work.json_body))
+        values["e"].append(growth / len(work.json_body))
     _print(values, rounds, peak)
 
 
