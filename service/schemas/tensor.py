@@ -66,7 +66,7 @@ def _to_matrix(value: list[list[float]]) -> Array:
 def _decode(value: str, info: ValidationInfo) -> Array | None:
     """The array that ``b64`` holds, given the ``dtype`` and ``shape`` validated before it."""
     try:
-        raw = pybase64.b64decode(value, validate=True)  # SIMD: ~40× the stdlib's speed
+        raw = pybase64.b64decode_as_bytearray(value, validate=True)  # SIMD, ~40× the stdlib; a bytearray: the array is writable
     except ValueError as exc:  # binascii.Error: outside the alphabet (line breaks, non-ASCII …) or bad padding
         raise PydanticCustomError(
             "base64", "is not valid base64 ({error}); send RFC 4648 base64 with padding and no line breaks", {"error": str(exc)}

@@ -233,3 +233,16 @@ def test_a_tensor_for_x_and_a_vector_tensor_for_bias(client: TestClient) -> None
     [error] = r.json()["errors"]
     assert error["pointer"] == "/network/layers/1/bias"
     assert error["detail"] == "must be a JSON array or a JSON object"
+
+
+def test_a_float32_tensor_becomes_a_writable_float32_array_without_a_copy() -> None:
+    from service.schemas.network import LayerIn
+
+    W = np.arange(6, dtype=np.float32).reshape(3, 2)
+    layer = LayerIn.model_validate_json(orjson.dumps({"weights": tensor(W)}))
+    assert layer.weights.dtype == np.float32
+    assert not layer.weights.flags.owndata  # a view of the decoded bytes
+    assert layer.weights.flags.writeable  # an optimizer may update its state in place
+    np.testing.assert_array_equal(layer.weights, W)
+    engine_W = layer.to_engine(0, np.dtype(np.float32)).W
+    assert engine_W is layer.weights
