@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from service.engine.errors import EngineError, NonFiniteError
+from service.engine.errors import DomainError, EngineError, NonFiniteError
 
 log = logging.getLogger("service.errors")
 
@@ -113,6 +113,8 @@ def from_engine_error(exc: EngineError) -> ProblemError:
     if isinstance(exc, NonFiniteError):
         where = pointer("network", "layers", exc.layer) if exc.layer is not None else pointer("loss")
         return ProblemError(422, str(exc), [(where, str(exc))], "non-finite-result", "Computation overflowed")
+    if isinstance(exc, DomainError):  # outside the loss's domain: fix the target, or the loss / output activation
+        return ProblemError(422, str(exc), [(pointer("t") if exc.operand == "t" else pointer("loss"), str(exc))])
     return ProblemError(422, str(exc), [("", str(exc))])
 
 

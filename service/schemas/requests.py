@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field
 
-from service.engine import Layer, Loss, get_loss
-from service.engine.losses import loss_names
+from service.engine import Layer, Loss
 from service.engine.network import Array
 from service.engine.optimizers import Optimizer, OptimizerState, get_optimizer
 from service.errors import invalid, pointer
 from service.schemas.base import WireModel
 from service.schemas.examples import BACKWARD_EXAMPLE, FORWARD_EXAMPLE, TRAIN_STEP_EXAMPLE
+from service.schemas.loss import LossSpec, to_engine_loss
 from service.schemas.network import Dtype, NetworkIn
 from service.schemas.optimizer import OptimizerSpec, OptimizerStateIn
 from service.schemas.tensor import Points
-
-if TYPE_CHECKING:
-    LossName = str
-else:  # the engine's names, so the docs list them and pydantic refuses any other
-    LossName = Literal[tuple(loss_names())]
 
 
 @dataclass(frozen=True)
@@ -64,17 +59,30 @@ class ForwardRequest(WireModel):
         return Inputs(layers, _points(self.x, dtype), self.x.ndim == 2)
 
 
-class BackwardRequest(ForwardRequest):
+class LossRequest(ForwardRequest):
     """A network, its input, the target and the loss to differentiate."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [BACKWARD_EXAMPLE]})
 
-    t: Points = Field(description="target: in the same form as x (a vector, or a matrix with one row per point)")
-    loss: LossName = Field("half_sse", description="E: half_sse is the primer's ½Σ(y−t)²; mse the Keras/PyTorch mean over outputs")
-    reduction: Literal["sum", "mean"] = Field("sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch)")
+    t: Points = Field(
+        description="target: in the same form as x (a vector, or a matrix with one row per point); for "
+        "sparse_categorical_cross_entropy, one class index per point (a vector of N indices for a batch, [c] for one point)"
+    )
+    loss: LossSpec = Field(
+        "half_sse",
+        description="E: a name, or an object with `name` and parameters (GET /v1/losses); "
+        "half_sse is the primer's ½Σ(y−t)², mse the Keras/PyTorch mean over outputs",
+    )
+    reduction: Literal["sum", "mean", "none"] = Field(
+        "sum",
+        description="over the batch: sum (Bishop, the primer), mean (Keras/PyTorch) or none "
+        "(`loss` is then the per-point list Eₙ and the gradients are those of Σₙ Eₙ)",
+    )
 
     def targets(self, inputs: Inputs) -> Array:
-        """t as N × K⁽ᴸ⁾, after checking that it matches x and the network's output."""
+        """t as N × K⁽ᴸ⁾ (N × 1 class indices for a class-index loss), checked against x and the network."""
+        if self.loss_function().target == "class_index":
+            return self._class_indices(inputs)
         K = self.network.output_size
         if (self.t.ndim == 2) != inputs.batched:
             form = "a matrix (one row per point)" if inputs.batched else "a vector (one point)"
@@ -92,11 +100,33 @@ class BackwardRequest(ForwardRequest):
             raise invalid([(pointer("t"), f"has {self.t.shape[0]} rows but x has {inputs.x.shape[0]}; one target row per input row")])
         return _points(self.t, inputs.x.dtype)
 
+    def _class_indices(self, inputs: Inputs) -> Array:
+        """t as N × 1: one integer-valued class index in 0 … K−1 per point."""
+        N, K = inputs.x.shape[0], self.network.output_size
+        if self.t.ndim != 1 or self.t.shape[0] != N:
+            raise invalid([(pointer("t"), f"needs one class index per point: a vector of {N} numbers (found shape {list(self.t.shape)})")])
+        detail = f"must be a class index: an integer in 0 … {K - 1}"
+        bad = [(pointer("t", i), detail) for i, c in enumerate(self.t) if not (c.is_integer() and 0 <= c < K)]
+        if bad:
+            raise invalid(bad)
+        return self.t.reshape(N, 1).astype(inputs.x.dtype)
+
     def loss_function(self) -> Loss:
-        return get_loss(self.loss)
+        return to_engine_loss(self.loss)
 
 
-class TrainStepRequest(BackwardRequest):
+class BackwardRequest(LossRequest):
+    """What the gradients need, and which opt-in extras to add to the response."""
+
+    per_example_gradients: bool = Field(
+        False,
+        description="add each point's ∂Eₙ/∂W⁽ˡ⁾ and ∂Eₙ/∂b⁽ˡ⁾ (`per_example_grad_weights`, `per_example_grad_bias` per layer) "
+        "and their norms; they sum (reduction sum or none) or average (mean) to the batch gradient",
+    )
+    input_jacobian: bool = Field(False, description="add `input_jacobian`: ∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾")
+
+
+class TrainStepRequest(LossRequest):
     """What backward takes, plus the optimizer and its state from the previous step."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [TRAIN_STEP_EXAMPLE]})

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, Field
 
+from service.engine.extras import PerExample
 from service.engine.network import Array, Gradients, Layer, Trace
 from service.engine.training import Step
 from service.schemas.optimizer import state_to_wire
@@ -30,6 +31,15 @@ class LayerBackward(LayerForward):
     delta: Floats = Field(description="δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ (primer eq. 7), per point")
     grad_weights: list[list[float]] = Field(description="∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾, K × M, reduced over the batch")
     grad_bias: list[float] | None = Field(None, description="∂E/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾; absent for a layer without bias")
+    per_example_grad_weights: list[list[list[float]]] | list[list[float]] | None = Field(
+        None, description="∂Eₙ/∂W⁽ˡ⁾ = δₙ⁽ˡ⁾ z⁽ˡ⁻¹⁾ₙᵀ per point (N × K × M); only with per_example_gradients"
+    )
+    per_example_grad_bias: Floats | None = Field(
+        None, description="∂Eₙ/∂b⁽ˡ⁾ = δₙ⁽ˡ⁾ per point; only with per_example_gradients, for a layer with bias"
+    )
+    per_example_grad_norm: list[float] | float | None = Field(
+        None, description="‖(∂Eₙ/∂W⁽ˡ⁾, ∂Eₙ/∂b⁽ˡ⁾)‖₂ per point; only with per_example_gradients"
+    )
 
 
 class ForwardResponse(BaseModel):
@@ -38,10 +48,16 @@ class ForwardResponse(BaseModel):
 
 
 class BackwardResponse(BaseModel):
-    loss: float = Field(description="E, reduced over the batch")
+    loss: float | list[float] = Field(description="E, reduced over the batch; for reduction none the per-point Eₙ (in the form of x)")
     y: Floats = Field(description="y = z⁽ᴸ⁾, per point")
     grad_x: Floats = Field(description="∂E/∂x, per point")
     layers: list[LayerBackward]
+    per_example_grad_norm: list[float] | float | None = Field(
+        None, description="‖∂Eₙ/∂θ‖₂ over all layers' parameters, per point; only with per_example_gradients"
+    )
+    input_jacobian: list[list[list[float]]] | list[list[float]] | None = Field(
+        None, description="∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾ each; only with input_jacobian"
+    )
 
 
 class LayerOut(BaseModel):
@@ -94,7 +110,23 @@ def backward_body(trace: Trace, grads: Gradients, batched: bool) -> dict[str, An
         if grads.grad_b[l] is not None:
             layer["grad_bias"] = grads.grad_b[l]
         layers.append(layer)
-    return {"loss": grads.loss[()], "y": _per_point(trace.y, batched), "grad_x": _per_point(grads.grad_x, batched), "layers": layers}
+    loss = grads.loss[()] if grads.loss.ndim == 0 else _per_point(grads.loss, batched)
+    return {"loss": loss, "y": _per_point(trace.y, batched), "grad_x": _per_point(grads.grad_x, batched), "layers": layers}
+
+
+def with_extras(body: dict[str, Any], per_example: PerExample | None, jacobian: Array | None, batched: bool) -> dict[str, Any]:
+    """The backward body with the opt-in per-example gradients and input Jacobian added."""
+    if per_example is not None:
+        for l, layer in enumerate(body["layers"]):
+            layer["per_example_grad_weights"] = _per_point(per_example.grad_W[l], batched)
+            gb = per_example.grad_b[l]
+            if gb is not None:
+                layer["per_example_grad_bias"] = _per_point(gb, batched)
+            layer["per_example_grad_norm"] = _per_point(per_example.norm[l], batched)
+        body["per_example_grad_norm"] = _per_point(per_example.total_norm, batched)
+    if jacobian is not None:
+        body["input_jacobian"] = _per_point(jacobian, batched)
+    return body
 
 
 def network_body(layers: Sequence[Layer], activations: Sequence[Any]) -> dict[str, Any]:
@@ -121,4 +153,13 @@ def dump(body: dict[str, Any]) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-__all__ = ["BackwardResponse", "ForwardResponse", "TrainStepResponse", "backward_body", "dump", "forward_body", "train_step_body"]
+__all__ = [
+    "BackwardResponse",
+    "ForwardResponse",
+    "TrainStepResponse",
+    "backward_body",
+    "dump",
+    "forward_body",
+    "train_step_body",
+    "with_extras",
+]

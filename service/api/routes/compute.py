@@ -11,6 +11,7 @@ from service.api.body import JsonBytes, json_body
 from service.api.compute import compute
 from service.engine import backward as engine_backward
 from service.engine import forward as engine_forward
+from service.engine.extras import input_jacobian, per_example_gradients
 from service.engine.training import train_step as engine_train_step
 from service.errors import ERROR_RESPONSES
 from service.schemas.requests import BackwardRequest, ForwardRequest, TrainStepRequest
@@ -21,6 +22,7 @@ from service.schemas.responses import (
     backward_body,
     forward_body,
     train_step_body,
+    with_extras,
 )
 
 router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
@@ -34,7 +36,9 @@ def _forward(req: ForwardRequest) -> dict[str, Any]:
 def _backward(req: BackwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
     trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction)
-    return backward_body(trace, grads, inputs.batched)
+    per_example = per_example_gradients(inputs.layers, trace, grads, req.reduction) if req.per_example_gradients else None
+    jacobian = input_jacobian(inputs.layers, trace) if req.input_jacobian else None
+    return with_extras(backward_body(trace, grads, inputs.batched), per_example, jacobian, inputs.batched)
 
 
 def _train_step(req: TrainStepRequest) -> dict[str, Any]:
@@ -52,7 +56,10 @@ async def forward(body: JsonBytes) -> Response:
 
 @router.post("/backward", response_model=BackwardResponse, operation_id="backward", openapi_extra=json_body(BackwardRequest))
 async def backward(body: JsonBytes) -> Response:
-    """Backpropagation: the forward pass, E, δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ for every layer (primer eq. 7), ∂E/∂W⁽ˡ⁾, ∂E/∂b⁽ˡ⁾ and ∂E/∂x."""
+    """Backpropagation: the forward pass, E, δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ for every layer (primer eq. 7), ∂E/∂W⁽ˡ⁾, ∂E/∂b⁽ˡ⁾ and ∂E/∂x.
+
+    Opt in to per-example gradients (`per_example_gradients`) and to ∂y/∂x (`input_jacobian`).
+    """
     return await compute(body, BackwardRequest, _backward)
 
 
