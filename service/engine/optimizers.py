@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from service.engine.catalog import CatalogEntry, Parameter
 from service.engine.errors import EngineError, UnknownNameError
 
 Array = NDArray[np.floating[Any]]
@@ -67,3 +68,15 @@ def get_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
         return builder(**hyperparameters)
     except TypeError as exc:
         raise EngineError(f"optimizer {name!r}: {exc}") from exc
+
+
+def catalog() -> list[CatalogEntry]:
+    """Every optimizer, its hyperparameters with defaults and ranges, its update rule, and how Keras differs."""
+    return [
+        CatalogEntry(
+            "sgd",
+            "θᵢ ← θᵢ − η gᵢ",
+            (Parameter("learning_rate", 0.01, "> 0", "η, the step size (torch.optim's `lr`)"),),
+            keras_difference="Keras's SGD default learning rate is also 0.01.",
+        )
+    ]
