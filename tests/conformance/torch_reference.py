@@ -132,7 +132,14 @@ def reduce(per_point: torch.Tensor, reduction: str) -> torch.Tensor:
 
 
 def backward(
-    Ws: list[np.ndarray], bs: list[np.ndarray | None], acts: list[Spec], x: np.ndarray, t: np.ndarray, loss: Spec, reduction: str, dtype: str
+    Ws: list[np.ndarray],
+    bs: list[np.ndarray | None],
+    acts: list[Spec],
+    x: np.ndarray,
+    t: np.ndarray,
+    loss: Spec,
+    reduction: str,
+    dtype: str,
 ) -> TorchResult:
     """torch autograd on the same network; for reduction none, E.backward(ones) (the gradient of Σₙ Eₙ)."""
     tdt = getattr(torch, dtype)
