@@ -69,3 +69,18 @@ def test_gradcheck_refuses_too_many_entries() -> None:
     layers = [Layer(np.zeros((200, 200)), None, get_activation("tanh"))]
     with pytest.raises(EngineError, match="at most"):
         gradcheck(layers, np.zeros((1, 200)), np.zeros((1, 200)), get_loss("mse"))
+
+
+def test_chunked_evaluation_gives_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Perturbations evaluated one by one (tiny chunks) give what one stack gives (up to the rounding
+    that finite differences amplify by 1/ε: 1e-8 absolute)."""
+    p = problem("softplus", "real", True, 5, rng_for("chunks"))
+    layers, loss = engine_layers(p, "float64"), engine_loss("huber")
+    whole = gradcheck(layers, p["x"], p["t"], loss)
+    monkeypatch.setattr("service.engine.gradcheck.CHUNK_FLOATS", 1)
+    chunked = gradcheck(layers, p["x"], p["t"], loss)
+    for a, b in zip((*whole.weights, *whole.bias, whole.x), (*chunked.weights, *chunked.bias, chunked.x), strict=True):
+        assert a is not None
+        assert b is not None
+        assert a.passed == b.passed
+        assert a.max_abs_error == pytest.approx(b.max_abs_error, abs=1e-8)
