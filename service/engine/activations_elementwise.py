@@ -193,7 +193,7 @@ ENTRIES: list[Entry[Activation]] = [
         "gelu",
         "h(a) = a Φ(a) (Φ the standard normal CDF); approximate='tanh': ½a(1 + tanh(√(2/π)(a + 0.044715a³)))",
         choice("approximate", "none", ("none", "tanh"), "exact (none) or the tanh approximation"),
-        keras="Keras's `approximate` is a boolean and defaults to true (the tanh form); PyTorch's default, used here, is exact.",
+        keras="Keras's `approximate` is a boolean: keras.activations.gelu defaults to false (exact, as here), keras.ops.gelu to true.",
     ),
     entry(
         _silu,
