@@ -1,6 +1,7 @@
 """The conformance matrix: every activation (and parameter variants) × every loss whose domain fits its output.
 
 Random data is seeded from the case; targets are drawn in each loss's domain.
+Nothing here imports torch, so the engine's own tests (gradcheck, extremes) use the matrix without it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from typing import Any
 import numpy as np
 
 from service.engine import Activation, Layer, Loss, get_activation, get_loss
-from tests.conformance.torch_reference import Spec, name_and_params
+
+Spec = str | dict[str, Any]  # a name, or {"name": …, parameters…}, as on the wire
+
+
+def name_and_params(spec: Spec) -> tuple[str, dict[str, Any]]:
+    if isinstance(spec, str):
+        return spec, {}
+    params = dict(spec)
+    return params.pop("name"), params
+
 
 ACTIVATIONS: list[Spec] = [
     "linear",

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conformance import torch_reference
-from tests.conformance.cases import label, problem, rng_for
+from tests.conformance.cases import label, name_and_params, problem, rng_for
 
 TOL = {"float64": {"rtol": 1e-10, "atol": 1e-12}, "float32": {"rtol": 1e-5, "atol": 1e-5}}
 
@@ -35,7 +35,7 @@ def _request(p: dict[str, Any], loss: Any, reduction: str, dtype: str, batched: 
     for W, b, act in zip(p["Ws"], p["bs"], p["acts"], strict=True):
         layers.append({"weights": W.tolist(), "activation": act, **({"bias": b.tolist()} if b is not None else {})})
     x, t = p["x"], p["t"]
-    sparse = torch_reference.name_and_params(loss)[0] == "sparse_categorical_cross_entropy"
+    sparse = name_and_params(loss)[0] == "sparse_categorical_cross_entropy"
     wire_t = t[:, 0].tolist() if sparse else (t.tolist() if batched else t[0].tolist())
     return {
         "network": {"layers": layers},

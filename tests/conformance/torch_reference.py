@@ -8,21 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-Spec = str | dict[str, Any]
+from tests.conformance.cases import Spec, name_and_params
+
 TorchFn = Callable[..., torch.Tensor]
-
-
-def name_and_params(spec: Spec) -> tuple[str, dict[str, Any]]:
-    if isinstance(spec, str):
-        return spec, {}
-    params = dict(spec)
-    return params.pop("name"), params
 
 
 ACTIVATIONS: dict[str, TorchFn] = {
