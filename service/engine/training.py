@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -113,7 +114,7 @@ class Epoch:
 
     index: int
     losses: Array
-    loss: Array
+    loss: np.floating[Any]
     layers: list[Layer]
     state: OptimizerState
 
@@ -152,4 +153,4 @@ def train(
             losses.append(step.grads.loss)
             sizes.append(len(rows))
         per_step = np.array(losses, dtype=x.dtype)
-        yield Epoch(e, per_step, np.asarray(np.average(per_step, weights=sizes), dtype=x.dtype), current, state)
+        yield Epoch(e, per_step, per_step.dtype.type(np.average(per_step, weights=sizes)), current, state)
