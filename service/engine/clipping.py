@@ -55,8 +55,6 @@ def with_clipping(optimizer: Optimizer, clip_norm: float | None = None, clip_val
 
 #: The clipping options every optimizer accepts, for the catalog.
 PARAMETERS = (
-    Parameter(
-        "clip_norm", None, "> 0 or null", "rescale all gradients together so their global L2 norm is at most this (clip_grad_norm_)"
-    ),
+    Parameter("clip_norm", None, "> 0 or null", "rescale all gradients together so their global L2 norm is at most this (clip_grad_norm_)"),
     Parameter("clip_value", None, "> 0 or null", "clamp every gradient entry to [−c, c] (clip_grad_value_); at most one of the two"),
 )

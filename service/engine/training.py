@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from service.engine.errors import NonFiniteError
 from service.engine.losses import Loss
@@ -56,7 +57,7 @@ def regularized(layers: Sequence[Layer], grads: Gradients, regularization: Regul
     if not regularization.active:
         return grads, 0.0
     P = regularization.penalty([layer.W for layer in layers])
-    grad_W = [gW + regularization.grad(layer.W) for layer, gW in zip(layers, grads.grad_W, strict=True)]
+    grad_W: list[Array] = [gW + regularization.grad(layer.W) for layer, gW in zip(layers, grads.grad_W, strict=True)]
     loss = np.asarray(grads.loss + P, dtype=grads.loss.dtype)
     return replace(grads, loss=loss, grad_W=grad_W), P
 
@@ -95,7 +96,7 @@ def train_step(
     return Step(with_parameters(layers, new_params), new_state, trace, grads, P)
 
 
-def batches(N: int, batch_size: int, shuffle: bool, rng: np.random.Generator) -> list[Array]:
+def batches(N: int, batch_size: int, shuffle: bool, rng: np.random.Generator) -> list[NDArray[np.intp]]:
     """One epoch's batches: row indices, ``batch_size`` at a time (the last may be smaller).
 
     The order is ``rng.permutation(N)`` when shuffling (one draw per epoch), else 0 … N−1.

@@ -55,7 +55,8 @@ class TrainRequest(TrainStepRequest):
         N = inputs.x.shape[0]
         steps = self.epochs * math.ceil(N / (self.batch_size or N))
         if steps > MAX_TRAIN_STEPS:
-            raise invalid([(pointer("epochs"), f"{self.epochs} epochs of {steps // self.epochs} batches are {steps} steps; the limit is {MAX_TRAIN_STEPS}")])
+            detail = f"{self.epochs} epochs of {steps // self.epochs} batches are {steps} steps; the limit is {MAX_TRAIN_STEPS}"
+            raise invalid([(pointer("epochs"), detail)])
         optimizer, state = self.optimizer_and_state(inputs)
         return train(
             inputs.layers,
@@ -110,7 +111,13 @@ class TrainEvent(RootModel[Annotated[EpochEvent | ResultEvent | ErrorEvent, Fiel
     """One line of the `application/x-ndjson` answer: an object per epoch, then the result (or an error)."""
 
 
-def train_body(losses: Sequence[Array], epoch_losses: Sequence[np.floating[Any]], layers: Sequence[Layer], state: OptimizerState, activations: Sequence[Any]) -> dict[str, Any]:
+def train_body(
+    losses: Sequence[Array],
+    epoch_losses: Sequence[np.floating[Any]],
+    layers: Sequence[Layer],
+    state: OptimizerState,
+    activations: Sequence[Any],
+) -> dict[str, Any]:
     """The train response from the per-epoch losses and the final layers and state."""
     return {
         "losses": np.concatenate(losses),

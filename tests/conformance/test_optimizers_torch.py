@@ -64,7 +64,11 @@ def _problem() -> tuple[dict[str, Any], list[tuple[np.ndarray, np.ndarray]]]:
     rng = np.random.default_rng(20260101)
     network = {
         "layers": [
-            {"weights": rng.normal(0, 0.5, (SIZES[1], SIZES[0])).tolist(), "bias": rng.normal(0, 0.1, SIZES[1]).tolist(), "activation": "tanh"},
+            {
+                "weights": rng.normal(0, 0.5, (SIZES[1], SIZES[0])).tolist(),
+                "bias": rng.normal(0, 0.1, SIZES[1]).tolist(),
+                "activation": "tanh",
+            },
             {"weights": rng.normal(0, 0.5, (SIZES[2], SIZES[1])).tolist(), "activation": "linear"},
         ]
     }
@@ -72,14 +76,17 @@ def _problem() -> tuple[dict[str, Any], list[tuple[np.ndarray, np.ndarray]]]:
     return network, batches
 
 
-def _service(client: TestClient, case: dict[str, Any], network: dict[str, Any], batches: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+def _service(
+    client: TestClient, case: dict[str, Any], network: dict[str, Any], batches: list[tuple[np.ndarray, np.ndarray]]
+) -> list[np.ndarray]:
     state = None
     for x, t in batches:
         body = {**case, "network": network, "x": x.tolist(), "t": t.tolist(), "optimizer_state": state}
         r = client.post("/v1/train-step", json=body)
         assert r.status_code == 200, r.text
         network, state = r.json()["network"], r.json()["optimizer_state"]
-    assert state is not None and state["step"] == STEPS
+    assert state is not None
+    assert state["step"] == STEPS
     return [np.array(p) for layer in network["layers"] for p in (layer["weights"], layer.get("bias")) if p is not None]
 
 
@@ -107,14 +114,18 @@ def _torch(case: dict[str, Any], network: dict[str, Any], batches: list[tuple[np
     return [p.detach().numpy() for p in params]
 
 
+def _assert_equal(got: list[np.ndarray], want: list[np.ndarray]) -> None:
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=RTOL, atol=0)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_25_stateless_steps_equal_torch_optim(client: TestClient, name: str) -> None:
     network, batches = _problem()
     got = _service(client, CASES[name], network, batches)
     want = _torch(CASES[name], network, batches)
     assert not np.allclose(got[0], network["layers"][0]["weights"], rtol=1e-3), "the weights should have moved"
-    for g, w in zip(got, want, strict=True):
-        np.testing.assert_allclose(g, w, rtol=RTOL, atol=0)
+    _assert_equal(got, want)
 
 
 @pytest.mark.parametrize(
@@ -130,5 +141,4 @@ def test_comparison_fails_with_a_wrong_hyperparameter(client: TestClient, name: 
     got = _service(client, {**CASES[name], "optimizer": {**CASES[name]["optimizer"], **wrong}}, network, batches)
     want = _torch(CASES[name], network, batches)
     with pytest.raises(AssertionError):
-        for g, w in zip(got, want, strict=True):
-            np.testing.assert_allclose(g, w, rtol=RTOL, atol=0)
+        _assert_equal(got, want)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -15,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 
 REQUEST_MODELS.append(TrainEvent)  # the stream's line schema joins the OpenAPI components
 
-_STREAM_RESPONSE = {
+_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": f"`application/json`: the result. `{NDJSON}` (ask with `Accept: {NDJSON}`): one line per epoch as it ends, "
         "then the result (or, if a later epoch fails, an error line).",
@@ -32,7 +34,7 @@ _STREAM_RESPONSE = {
     openapi_extra=json_body(TrainRequest),
 )
 async def train(request: Request, body: JsonBytes) -> Response:
-    """Train for `epochs` passes over (x, t) in batches of `batch_size`, shuffled by `seed`: the same steps as that many /v1/train-step calls.
+    """Train: `epochs` passes over (x, t) in batches of `batch_size`, shuffled by `seed`; the same steps as /v1/train-step calls.
 
     Returns the loss of every step and epoch, the final network and optimizer state.
     With `Accept: application/x-ndjson` it streams a line per epoch as it ends, then the result.

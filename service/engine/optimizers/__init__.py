@@ -45,10 +45,7 @@ def catalog() -> list[CatalogEntry]:
     """Every optimizer: its hyperparameters (plus the clipping options all accept), formula and Keras difference."""
     entries = [sgd.CATALOG, *adam.CATALOG, rmsprop.CATALOG, adagrad.CATALOG]
     return sorted(
-        (
-            CatalogEntry(e.name, e.formula, e.parameters + clipping.PARAMETERS, e.aliases, e.keras_difference, e.notes)
-            for e in entries
-        ),
+        (CatalogEntry(e.name, e.formula, e.parameters + clipping.PARAMETERS, e.aliases, e.keras_difference, e.notes) for e in entries),
         key=lambda e: e.name,
     )
 

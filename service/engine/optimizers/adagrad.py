@@ -17,10 +17,10 @@ def adagrad(
 ) -> Optimizer:
     """torch.optim.Adagrad (single-tensor path), at step t = state.step + 1, with η = ``learning_rate``, λ = weight_decay:
 
-        g ← g + λθ                                  (if λ ≠ 0)
-        η_t = η / (1 + (t − 1) · lr_decay)
-        S ← S + g²                                  slot sum, initial_accumulator_value before step 1
-        θ ← θ − η_t g / (√S + ε)
+    g ← g + λθ                                  (if λ ≠ 0)
+    η_t = η / (1 + (t − 1) · lr_decay)
+    S ← S + g²                                  slot sum, initial_accumulator_value before step 1
+    θ ← θ − η_t g / (√S + ε)
     """
 
     def initial(theta: Array) -> Array:

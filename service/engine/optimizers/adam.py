@@ -19,11 +19,11 @@ def adam(
 ) -> Optimizer:
     """torch.optim.Adam (single-tensor path), at step t = state.step + 1, with η = ``learning_rate``, λ = weight_decay:
 
-        g ← g + λθ   (Adam)      or      θ ← θ(1 − ηλ)   (AdamW: decoupled)
-        m ← m + (1 − β₁)(g − m)                   slot exp_avg, zeros before step 1
-        v ← β₂ v + (1 − β₂) g²                    slot exp_avg_sq, zeros before step 1
-        v̂ ← max(v̂, v)                             slot max_exp_avg_sq (amsgrad only); v̂ replaces v below
-        θ ← θ − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+    g ← g + λθ   (Adam)      or      θ ← θ(1 − ηλ)   (AdamW: decoupled)
+    m ← m + (1 − β₁)(g − m)                   slot exp_avg, zeros before step 1
+    v ← β₂ v + (1 − β₂) g²                    slot exp_avg_sq, zeros before step 1
+    v̂ ← max(v̂, v)                             slot max_exp_avg_sq (amsgrad only); v̂ replaces v below
+    θ ← θ − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
     """
     beta1, beta2 = betas
     names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else ("exp_avg", "exp_avg_sq")

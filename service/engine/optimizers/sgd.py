@@ -7,7 +7,9 @@ from service.engine.errors import EngineError
 from service.engine.optimizers.base import Array, Optimizer, OptimizerState
 
 
-def sgd(learning_rate: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> Optimizer:
+def sgd(
+    learning_rate: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False
+) -> Optimizer:
     """torch.optim.SGD (single-tensor path), with η = ``learning_rate``, μ = momentum, τ = dampening, λ = weight_decay:
 
         g ← g + λ θ                                  (if λ ≠ 0)
