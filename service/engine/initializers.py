@@ -14,9 +14,9 @@ an untruncated normal with the same σ (their tails are wider; their variance eq
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
