@@ -127,6 +127,7 @@ def _optimizer_tag(value: Any) -> str | None:
 
 
 _MODELS: tuple[type[_Optimizer], ...] = (SGD, Adam, AdamW, RMSprop, Adagrad)
+_MAPPING = {m.model_fields["name"].annotation.__args__[0]: f"#/components/schemas/{m.__name__}" for m in _MODELS}  # type: ignore[union-attr]
 
 OptimizerSpec = Annotated[
     Annotated[SGD, Tag("<sgd>")]
@@ -139,6 +140,8 @@ OptimizerSpec = Annotated[
         custom_error_type="unknown_optimizer",
         custom_error_message=f"`name` must be one of: {', '.join(optimizer_names())}",
     ),
+    # The tags above keep pydantic's error locations clean; the docs still get OpenAPI's discriminator.
+    Field(json_schema_extra={"discriminator": {"propertyName": "name", "mapping": _MAPPING}}),
 ]
 
 

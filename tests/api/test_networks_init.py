@@ -73,3 +73,10 @@ def test_bad_requests_are_422_with_a_pointer(client: TestClient, change: dict[st
     r = client.post("/v1/networks/init", json={**INIT_EXAMPLE, **change})
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["pointer"] == pointer
+
+
+def test_openapi_example_runs_and_errors_are_declared(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    assert {"200", "400", "413", "415", "422"} <= doc["paths"]["/v1/networks/init"]["post"]["responses"].keys()
+    example = doc["components"]["schemas"]["InitRequest"]["examples"][0]
+    assert client.post("/v1/networks/init", json=example).status_code == 200

@@ -144,3 +144,11 @@ def test_limits_are_422_with_a_pointer(client: TestClient, request_body: dict[st
     r = client.post("/v1/train", json={**request_body, **change})
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["pointer"] == pointer
+
+
+def test_openapi_declares_both_media_types_the_example_and_errors(client: TestClient) -> None:
+    op = client.get("/openapi.json").json()["paths"]["/v1/train"]["post"]
+    assert set(op["responses"]["200"]["content"]) == {"application/json", "application/x-ndjson"}
+    assert {"400", "413", "415", "422"} <= op["responses"].keys()
+    example = client.get("/openapi.json").json()["components"]["schemas"]["TrainRequest"]["examples"][0]
+    assert client.post("/v1/train", json=example).status_code == 200
