@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.engine.catalog import Parameter
 from service.engine.network import Array
 
 
@@ -43,9 +42,3 @@ class Regularization:
 
 
 NONE = Regularization()
-
-#: The request's regularization options, for the catalog.
-PARAMETERS = (
-    Parameter("l1", 0.0, "≥ 0", "adds l1 Σ|W| to the loss and l1 sign(W) to ∂E/∂W (weights only, not biases)"),
-    Parameter("l2", 0.0, "≥ 0", "adds (l2/2) Σ W² to the loss and l2 W to ∂E/∂W (weights only; Keras's L2(l2) is l2 Σ W²)"),
-)

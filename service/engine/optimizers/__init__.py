@@ -8,6 +8,7 @@ interface (flat parameter list, named state slots, step count).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from service.engine import clipping
@@ -44,10 +45,7 @@ def get_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
 def catalog() -> list[CatalogEntry]:
     """Every optimizer: its hyperparameters (plus the clipping options all accept), formula and Keras difference."""
     entries = [sgd.CATALOG, *adam.CATALOG, rmsprop.CATALOG, adagrad.CATALOG]
-    return sorted(
-        (CatalogEntry(e.name, e.formula, e.parameters + clipping.PARAMETERS, e.aliases, e.keras_difference, e.notes) for e in entries),
-        key=lambda e: e.name,
-    )
+    return sorted((replace(e, parameters=e.parameters + clipping.PARAMETERS) for e in entries), key=lambda e: e.name)
 
 
 __all__ = ["Array", "Optimizer", "OptimizerState", "catalog", "get_optimizer", "optimizer_names"]
