@@ -56,9 +56,15 @@ def regularized(layers: Sequence[Layer], grads: Gradients, regularization: Regul
     """The gradients of E + P (P on the weights only) and P itself."""
     if not regularization.active:
         return grads, 0.0
-    P = regularization.penalty([layer.W for layer in layers])
-    grad_W: list[Array] = [gW + regularization.grad(layer.W) for layer, gW in zip(layers, grads.grad_W, strict=True)]
-    loss = np.asarray(grads.loss + P, dtype=grads.loss.dtype)
+    with np.errstate(all="ignore"):  # overflow is detected below and reported by layer
+        P = regularization.penalty([layer.W for layer in layers])
+        grad_W: list[Array] = [gW + regularization.grad(layer.W) for layer, gW in zip(layers, grads.grad_W, strict=True)]
+        loss = np.asarray(grads.loss + P, dtype=grads.loss.dtype)
+    if not np.isfinite(loss):
+        raise NonFiniteError("loss with the penalty")
+    for l, gW in enumerate(grad_W):
+        if not np.isfinite(gW).all():
+            raise NonFiniteError("grad_weights with the penalty", l)
     return replace(grads, loss=loss, grad_W=grad_W), P
 
 

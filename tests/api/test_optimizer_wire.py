@@ -139,3 +139,10 @@ def test_catalog_lists_the_wire_hyperparameters_and_defaults(model: type[Any]) -
     published = {p.name: p.default for p in entry.parameters}
     assert published == {k: list(v) if isinstance(v, tuple) else v for k, v in wire.items()}
     assert entry.keras_difference
+
+
+def test_a_penalty_that_overflows_is_422(client: TestClient) -> None:
+    body = {**BODY, "network": {"layers": [{"weights": [[1e200, 0.0], [0.0, 0.0]], "activation": "tanh"}]}}
+    r = client.post("/v1/train-step", json={**body, "optimizer": {"name": "sgd"}, "regularization": {"l2": 1.0}})
+    assert r.status_code == 422, r.text
+    assert "penalty" in r.json()["detail"]
