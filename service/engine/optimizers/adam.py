@@ -78,7 +78,7 @@ def _parameters(weight_decay: float, decay_text: str) -> tuple[Parameter, ...]:
 
 
 _ADAM_FORMULA = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)"
-_KERAS_EPS = "Keras adds its ε to √v before bias correction (ε̂ = ε√(1−β₂ᵗ) here) and defaults it to 1e-7"
+_KERAS_EPS = "Keras adds ε to the uncorrected √v (so Keras's ε is torch's ε·√(1−β₂ᵗ)) and defaults it to 1e-7"
 
 CATALOG = (
     CatalogEntry(
