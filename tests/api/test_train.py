@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from service.api.stream import accepts_ndjson
 from service.schemas.training import MAX_TRAIN_STEPS
 
 N, BATCH, EPOCHS, SEED = 7, 3, 4, 7
@@ -152,3 +153,17 @@ def test_openapi_declares_both_media_types_the_example_and_errors(client: TestCl
     assert {"400", "413", "415", "422"} <= op["responses"].keys()
     example = client.get("/openapi.json").json()["components"]["schemas"]["TrainRequest"]["examples"][0]
     assert client.post("/v1/train", json=example).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("accept", "streams"),
+    [
+        ("application/x-ndjson", True),
+        ("application/json, Application/X-NDJSON;q=0.9", True),
+        ("application/json", False),
+        ("*/*", False),
+        (None, False),
+    ],
+)
+def test_the_accept_header_chooses_the_stream(accept: str | None, streams: bool) -> None:
+    assert accepts_ndjson(accept) is streams
