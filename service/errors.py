@@ -118,10 +118,10 @@ def from_engine_error(exc: EngineError) -> ProblemError:
     return ProblemError(422, str(exc), [("", str(exc))])
 
 
-def problem_response(p: ProblemError) -> Response:
-    """The problem+json response for ``p``."""
+def problem_body(p: ProblemError) -> dict[str, Any]:
+    """The problem+json document for ``p`` (also the error line of a streamed response)."""
     title = p.title or ("Invalid request" if p.slug == "invalid-request" else HTTPStatus(p.status).phrase)
-    body = {
+    return {
         "type": f"urn:gradient-service:problem:{p.slug}",
         "title": title,
         "status": p.status,
@@ -129,7 +129,11 @@ def problem_response(p: ProblemError) -> Response:
         "errors": [{"pointer": ptr, "detail": d} for ptr, d in p.errors[:MAX_LISTED_ERRORS]],
         "errors_omitted": max(0, len(p.errors) - MAX_LISTED_ERRORS),
     }
-    return Response(orjson.dumps(body), status_code=p.status, media_type=PROBLEM_JSON, headers=p.headers)
+
+
+def problem_response(p: ProblemError) -> Response:
+    """The problem+json response for ``p``."""
+    return Response(orjson.dumps(problem_body(p)), status_code=p.status, media_type=PROBLEM_JSON, headers=p.headers)
 
 
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large", 415: "unsupported-media-type"}

@@ -11,6 +11,8 @@ from pydantic.json_schema import models_json_schema
 from service import __version__
 from service.api.body import REQUEST_MODELS
 from service.api.routes import catalog, compute, gradcheck, health
+from service.api.routes import networks as network_routes
+from service.api.routes import training as training_routes
 from service.errors import Problem
 from service.errors import install as install_error_handlers
 
@@ -41,6 +43,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(compute.router)
     app.include_router(health.router)
+    app.include_router(training_routes.router)
+    app.include_router(network_routes.router)
     app.include_router(gradcheck.router)
     app.include_router(catalog.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -10,13 +10,15 @@ from pydantic import ConfigDict, Field
 
 from service.engine import Layer, Loss
 from service.engine.network import Array
-from service.engine.optimizers import Optimizer, OptimizerState, get_optimizer
+from service.engine.optimizers import Optimizer, OptimizerState
+from service.engine.regularization import NONE, Regularization
 from service.errors import invalid, pointer
 from service.schemas.base import WireModel
 from service.schemas.examples import BACKWARD_EXAMPLE, FORWARD_EXAMPLE, TRAIN_STEP_EXAMPLE
 from service.schemas.loss import LossSpec, to_engine_loss
 from service.schemas.network import Dtype, NetworkIn
 from service.schemas.optimizer import OptimizerSpec, OptimizerStateIn
+from service.schemas.regularization import RegularizationIn
 from service.schemas.tensor import Points
 
 
@@ -131,15 +133,23 @@ class TrainStepRequest(LossRequest):
 
     model_config = ConfigDict(json_schema_extra={"examples": [TRAIN_STEP_EXAMPLE]})
 
-    optimizer: OptimizerSpec = Field(description="the optimizer and its hyperparameters")
+    reduction: Literal["sum", "mean"] = Field(
+        "sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch); a step needs one loss, so no none"
+    )
+    optimizer: OptimizerSpec = Field(description="the optimizer (`name`), its hyperparameters (torch.optim's) and gradient clipping")
     optimizer_state: OptimizerStateIn | None = Field(
         None, description="the `optimizer_state` of the previous response; absent or null on the first step"
     )
+    regularization: RegularizationIn | None = Field(
+        None, description="L1/L2 penalty on the weights (not biases), added to the loss and its gradient; absent for none"
+    )
+
+    def regularization_terms(self) -> Regularization:
+        return NONE if self.regularization is None else self.regularization.to_engine()
 
     def optimizer_and_state(self, inputs: Inputs) -> tuple[Optimizer, OptimizerState]:
-        """The engine's optimizer, and its state checked against the network's shapes."""
-        spec = self.optimizer.model_dump(exclude={"name"})
-        optimizer = get_optimizer(self.optimizer.name, **spec)
+        """The engine's optimizer (clipping included), and its state checked against the network's shapes."""
+        optimizer = self.optimizer.to_engine()
         if self.optimizer_state is None:
             return optimizer, OptimizerState()
         return optimizer, self.optimizer_state.to_engine(optimizer, inputs.layers)

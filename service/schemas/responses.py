@@ -81,6 +81,9 @@ class OptimizerStateOut(BaseModel):
 
 
 class TrainStepResponse(BackwardResponse):
+    """With `regularization`, `loss` is E + P and `grad_weights` is ∂(E + P)/∂W (before any clipping)."""
+
+    penalty: float = Field(description="P, the regularization penalty included in `loss` (0 without regularization)")
     network: NetworkOut = Field(description="the network after the step")
     optimizer_state: OptimizerStateOut = Field(description="send this back as `optimizer_state` on the next step")
 
@@ -143,6 +146,7 @@ def train_step_body(step: Step, activations: Sequence[Any], batched: bool) -> di
     """The train-step response: the backward body at the old θ, the new network and state."""
     return {
         **backward_body(step.trace, step.grads, batched),
+        "penalty": step.penalty,
         "network": network_body(step.layers, activations),
         "optimizer_state": state_to_wire(step.state, step.layers),
     }

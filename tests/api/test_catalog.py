@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from service.engine import get_activation, get_loss
 from service.engine.activations import activation_names
+from service.engine.initializers import initializer_names
 from service.engine.losses import loss_names
 
 KEYS = {"name", "formula", "parameters", "aliases", "keras_difference", "notes"}
@@ -64,7 +65,7 @@ def test_losses_say_how_keras_differs(client: TestClient) -> None:
 
 def test_optimizers_and_initializers(client: TestClient) -> None:
     assert "sgd" in {e["name"] for e in _entries(client, "optimizers")}
-    _entries(client, "initializers")  # empty until service.engine.initializers exists
+    assert [e["name"] for e in _entries(client, "initializers")] == initializer_names()
 
 
 def test_catalog_routes_declare_their_response_model(client: TestClient) -> None:

@@ -95,3 +95,20 @@ def test_extras_are_absent_unless_asked_for(client: TestClient) -> None:
     assert "input_jacobian" not in r
     assert "per_example_grad_norm" not in r
     assert not any(k.startswith("per_example") for k in r["layers"][0])
+
+
+def test_training_refuses_reduction_none(client: TestClient, primer: dict[str, Any]) -> None:
+    """A step needs one loss to descend: reduction none is for /v1/backward and /v1/gradcheck only."""
+    body = {**primer["request"], "optimizer": {"name": "sgd", "learning_rate": 0.1}, "reduction": "none"}
+    _assert_problem(client.post("/v1/train-step", json=body), 422, "/reduction", ["sum", "mean"])
+
+
+def test_training_takes_loss_objects_and_class_indices(client: TestClient) -> None:
+    backward = _body(loss={"name": "sparse_categorical_cross_entropy", "label_smoothing": 0.1}, output="softmax", t=[1, 0])
+    body = {**backward, "optimizer": {"name": "sgd", "learning_rate": 0.1}}
+    step = client.post("/v1/train-step", json=body)
+    assert step.status_code == 200, step.text
+    train = client.post("/v1/train", json={**body, "epochs": 3, "batch_size": 1, "shuffle": False})
+    assert train.status_code == 200, train.text
+    first_point = client.post("/v1/backward", json={**backward, "x": [[1.0, 2.0]], "t": [1]}).json()
+    assert train.json()["losses"][0] == pytest.approx(first_point["loss"], rel=1e-12)

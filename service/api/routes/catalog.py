@@ -6,7 +6,6 @@ the documentation cannot drift from the code. The bytes are built once per proce
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from functools import cache
 
@@ -15,7 +14,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from service.engine import activations, losses, optimizers
+from service.engine import activations, initializers, losses, optimizers
 from service.engine.catalog import CatalogEntry
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -37,25 +36,13 @@ class CatalogEntryOut(BaseModel):
     notes: list[str] = Field(description="derivatives at kinks, domains, and other details")
 
 
-def _initializers() -> list[CatalogEntry]:
-    """The initializers' catalog; empty while service.engine.initializers does not exist yet."""
-    try:
-        module = importlib.import_module("service.engine.initializers")
-    except ModuleNotFoundError as exc:
-        if exc.name != "service.engine.initializers":
-            raise
-        return []
-    entries: list[CatalogEntry] = module.catalog()
-    return entries
-
-
 @cache
 def _body(kind: str) -> bytes:
     sources: dict[str, Callable[[], list[CatalogEntry]]] = {
         "activations": activations.catalog,
         "losses": losses.catalog,
         "optimizers": optimizers.catalog,
-        "initializers": _initializers,
+        "initializers": initializers.catalog,
     }
     return orjson.dumps(sources[kind]())
 

@@ -44,7 +44,10 @@ def _backward(req: BackwardRequest) -> dict[str, Any]:
 def _train_step(req: TrainStepRequest) -> dict[str, Any]:
     inputs = req.inputs()
     optimizer, state = req.optimizer_and_state(inputs)
-    step = engine_train_step(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, optimizer, state)
+    x, t = inputs.x, req.targets(inputs)
+    step = engine_train_step(
+        inputs.layers, x, t, req.loss_function(), req.reduction, optimizer, state, regularization=req.regularization_terms()
+    )
     return train_step_body(step, req.network.activations(), inputs.batched)
 
 
