@@ -117,6 +117,10 @@ class LossRequest(ForwardRequest):
         return to_engine_loss(self.loss)
 
 
+#: The most numbers an opt-in extra of /v1/backward may add to the response (about 80 MB of JSON).
+MAX_EXTRA_VALUES = 1 << 22
+
+
 class BackwardRequest(LossRequest):
     """What the gradients need, and which opt-in extras to add to the response."""
 
@@ -126,6 +130,21 @@ class BackwardRequest(LossRequest):
         "and their norms; they sum (reduction sum or none) or average (mean) to the batch gradient",
     )
     input_jacobian: bool = Field(False, description="add `input_jacobian`: ∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾")
+
+    def check_extras(self, inputs: Inputs) -> None:
+        """422 if an extra would answer with more than MAX_EXTRA_VALUES numbers (N × parameters, N × K⁽ᴸ⁾ × M⁽¹⁾)."""
+        N = inputs.x.shape[0]
+        sizes = {
+            "per_example_gradients": N * sum(layer.W.size + (0 if layer.b is None else layer.b.size) for layer in inputs.layers),
+            "input_jacobian": N * self.network.output_size * self.network.input_size,
+        }
+        errors = [
+            (pointer(name), f"would return {size:,} numbers (data points × their size); at most {MAX_EXTRA_VALUES:,}: send fewer points")
+            for name, size in sizes.items()
+            if getattr(self, name) and size > MAX_EXTRA_VALUES
+        ]
+        if errors:
+            raise invalid(errors)
 
 
 class TrainStepRequest(LossRequest):

@@ -112,3 +112,11 @@ def test_training_takes_loss_objects_and_class_indices(client: TestClient) -> No
     assert train.status_code == 200, train.text
     first_point = client.post("/v1/backward", json={**backward, "x": [[1.0, 2.0]], "t": [1]}).json()
     assert train.json()["losses"][0] == pytest.approx(first_point["loss"], rel=1e-12)
+
+
+def test_extras_that_would_be_too_large_get_422(client: TestClient) -> None:
+    """N × parameters numbers of per-example gradients are refused above MAX_EXTRA_VALUES, before computing."""
+    layers = [{"weights": [[0.0] * 64] * 64}, {"weights": [[0.0] * 64]}]  # 4,160 parameters, 1 output
+    body = {"network": {"layers": layers}, "x": [[0.0] * 64] * 1025, "t": [[0.0]] * 1025}
+    _assert_problem(client.post("/v1/backward", json={**body, "per_example_gradients": True}), 422, "/per_example_gradients", ["4,264,000"])
+    assert client.post("/v1/backward", json={**body, "input_jacobian": True}).status_code == 200

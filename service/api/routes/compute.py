@@ -35,6 +35,7 @@ def _forward(req: ForwardRequest) -> dict[str, Any]:
 
 def _backward(req: BackwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
+    req.check_extras(inputs)
     trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction)
     per_example = per_example_gradients(inputs.layers, trace, grads, req.reduction) if req.per_example_gradients else None
     jacobian = input_jacobian(inputs.layers, trace) if req.input_jacobian else None
