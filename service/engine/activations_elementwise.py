@@ -91,7 +91,7 @@ def _gelu(approximate: str) -> Activation:
         return elementwise("gelu", h, dh)
 
     def Phi(a: Array) -> Array:  # the standard normal CDF, ½ erfc(−a/√2): accurate in the left tail too
-        return (0.5 * _erfc(-a / math.sqrt(2))).astype(a.dtype)
+        return 0.5 * _erfc(-a / math.sqrt(2)).astype(a.dtype)
 
     return elementwise("gelu", lambda a: a * Phi(a), lambda a, z: Phi(a) + a * np.exp(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi)))
 

@@ -44,3 +44,13 @@ def test_gradcheck_refuses_float32_and_bad_tolerances(client: TestClient, primer
     _assert_problem(client.post("/v1/gradcheck", json={**primer["request"], "dtype": "float32"}), 422, "/dtype", ["float64"])
     _assert_problem(client.post("/v1/gradcheck", json={**primer["request"], "eps": 0}), 422, "/eps", [])
     _assert_problem(client.post("/v1/gradcheck", json={**primer["request"], "rtol": -1}), 422, "/rtol", [])
+
+
+def test_gradcheck_is_documented_with_example_and_errors(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    op = doc["paths"]["/v1/gradcheck"]["post"]
+    ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    example = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]["examples"][0]
+    assert (example["eps"], example["atol"], example["rtol"]) == (1e-6, 1e-5, 1e-3)
+    assert {"200", "400", "413", "415", "422"} <= op["responses"].keys()
+    assert client.post("/v1/gradcheck", json=example).json()["passed"] is True
