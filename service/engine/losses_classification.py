@@ -155,6 +155,7 @@ ENTRIES: list[Entry[Loss]] = [
         _bce,
         "binary_cross_entropy",
         "Eₙ = −(1/K) Σₖ [tₖ log yₖ + (1 − tₖ) log(1 − yₖ)], logs clamped at −100;  ∂Eₙ/∂y = (y − t) / max(y(1 − y), 1e-12) / K",
+        aliases=("binary_crossentropy",),
         keras="Keras clips y to [1e-7, 1 − 1e-7] instead of clamping the log at −100.",
         notes=("y and t in [0, 1]", "with a sigmoid output this is not fused (PyTorch's clamped numbers are kept)"),
     ),
@@ -168,9 +169,10 @@ ENTRIES: list[Entry[Loss]] = [
     entry(
         _cce,
         "categorical_cross_entropy",
-        "Eₙ = −Σₖ t'ₖ log yₖ (log_softmax(y) if from_logits), t' = t(1 − ε) + ε/K",
+        "Eₙ = −Σₖ t'ₖ log yₖ (log clamped at −100; log_softmax(y) if from_logits), t' = t(1 − ε) + ε/K",
         flag("from_logits", False, _FROM_LOGITS),
         unit_interval("label_smoothing", 0.0, _SMOOTHING),
+        aliases=("categorical_crossentropy",),
         keras="Keras rescales y to sum to 1 and clips it to [1e-7, 1 − 1e-7] (from_logits false); "
         "PyTorch's cross_entropy always takes logits (from_logits true).",
         notes=(
@@ -184,6 +186,7 @@ ENTRIES: list[Entry[Loss]] = [
         "Eₙ = −Σₖ t'ₖ log yₖ with t' the one-hot row of the class index tₙ (smoothed by ε)",
         flag("from_logits", False, _FROM_LOGITS),
         unit_interval("label_smoothing", 0.0, _SMOOTHING),
+        aliases=("sparse_categorical_crossentropy",),
         keras="Keras's version has no label_smoothing; PyTorch's cross_entropy with class-index targets takes logits.",
         notes=(
             "t holds one class index (an integer-valued number in 0 … K−1) per point: "
