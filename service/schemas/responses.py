@@ -27,10 +27,13 @@ class LayerForward(BaseModel):
     z: Floats = Field(description="z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾), per point")
 
 
-class LayerBackward(LayerForward):
+class LayerGradients(LayerForward):
     delta: Floats = Field(description="δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ (primer eq. 7), per point")
     grad_weights: list[list[float]] = Field(description="∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾, K × M, reduced over the batch")
     grad_bias: list[float] | None = Field(None, description="∂E/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾; absent for a layer without bias")
+
+
+class LayerBackward(LayerGradients):
     per_example_grad_weights: list[list[list[float]]] | list[list[float]] | None = Field(
         None, description="∂Eₙ/∂W⁽ˡ⁾ = δₙ⁽ˡ⁾ z⁽ˡ⁻¹⁾ₙᵀ per point (N × K × M); only with per_example_gradients"
     )
@@ -47,11 +50,20 @@ class ForwardResponse(BaseModel):
     layers: list[LayerForward]
 
 
-class BackwardResponse(BaseModel):
-    loss: float | list[float] = Field(description="E, reduced over the batch; for reduction none the per-point Eₙ (in the form of x)")
+class GradientsResponse(BaseModel):
+    """What backpropagation computes; the training routes answer with it too."""
+
+    loss: float = Field(description="E, reduced over the batch")
     y: Floats = Field(description="y = z⁽ᴸ⁾, per point")
     grad_x: Floats = Field(description="∂E/∂x, per point")
-    layers: list[LayerBackward]
+    layers: list[LayerGradients]
+
+
+class BackwardResponse(GradientsResponse):
+    loss: float | list[float] = Field(  # type: ignore[assignment]
+        description="E, reduced over the batch; for reduction none the per-point Eₙ (in the form of x)"
+    )
+    layers: list[LayerBackward]  # type: ignore[assignment]
     per_example_grad_norm: list[float] | float | None = Field(
         None, description="‖∂Eₙ/∂θ‖₂ over all layers' parameters, per point; only with per_example_gradients"
     )
@@ -80,7 +92,7 @@ class OptimizerStateOut(BaseModel):
     slots: dict[str, list[SlotOut]]
 
 
-class TrainStepResponse(BackwardResponse):
+class TrainStepResponse(GradientsResponse):
     """With `regularization`, `loss` is E + P and `grad_weights` is ∂(E + P)/∂W (before any clipping)."""
 
     penalty: float = Field(description="P, the regularization penalty included in `loss` (0 without regularization)")
