@@ -13,7 +13,7 @@ import pytest
 
 from service.engine import NonFiniteError, backward, get_activation
 from service.engine.network import Layer
-from tests.conformance.cases import ACTIVATIONS, LOSSES, engine_activation, engine_loss, label
+from tests.conformance.cases import ACTIVATIONS, LOSSES, engine_activation, engine_loss, label, pairs, rng_for, targets
 
 A = np.array([[-1000.0, -700.0, -100.0, -30.0, -1e-8, 0.0, 1e-8, 30.0, 100.0, 700.0, 1000.0]])
 
@@ -73,3 +73,21 @@ def test_exponential_overflow_is_reported_as_non_finite_z() -> None:
     layers = [Layer(np.array([[1000.0]]), None, get_activation("exponential"))]
     with pytest.raises(NonFiniteError, match="z of layer 0"):
         backward(layers, np.ones((1, 1)), np.ones((1, 1)), engine_loss("mse"))
+
+
+@pytest.mark.parametrize(("act", "loss", "kind"), pairs(), ids=[f"{label(a)}+{label(l)}" for a, l, _ in pairs()])
+def test_backward_is_finite_with_pre_activations_of_1000(act: Any, loss: Any, kind: str) -> None:
+    """a⁽ᴸ⁾ = ±1000 through every activation/loss pair: finite numbers, or (only where e^1000 is computed) a NonFiniteError."""
+    W = np.array([[1000.0], [-1000.0], [0.0]])
+    layers = [Layer(W, None, engine_activation(act))]
+    x = np.array([[1.0], [-1.0]])
+    t = targets(rng_for("extreme", label(loss)), kind, 2, 3)
+    name = label(act).split("-")[0]
+    overflows = name == "exponential" or (label(loss) == "poisson" and name not in {"sigmoid", "softmax", "hard_sigmoid", "tanh"})
+    try:
+        trace, grads = backward(layers, x, t, engine_loss(loss), "sum")
+    except NonFiniteError:
+        assert overflows, "only e^1000 may overflow"
+        return
+    for value in (grads.loss, grads.delta[0], grads.grad_W[0], grads.grad_x, trace.y):
+        assert np.isfinite(value).all()
