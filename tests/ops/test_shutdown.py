@@ -1,0 +1,64 @@
+"""SIGTERM on a real server: /readyz turns 503 while /livez stays 200, and the request in flight finishes."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+
+import httpx
+import orjson
+
+from service.schemas.examples import BACKWARD_EXAMPLE
+from tests.server import running_server, stop
+
+DRAIN_SECONDS = 2.0
+PRIMER_GRAD_W2_00 = -0.23709648991681476
+
+
+def _status(url: str) -> int | None:
+    """The status of a GET on a new connection, or None when nothing accepts it."""
+    try:
+        return httpx.get(url, timeout=2).status_code
+    except httpx.TransportError:
+        return None
+
+
+def test_sigterm_drains_then_finishes_the_request_in_flight() -> None:
+    body = orjson.dumps(BACKWARD_EXAMPLE)
+    head = f"POST /v1/backward HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    with running_server(env={"GRADIENT_DRAIN_SECONDS": str(DRAIN_SECONDS)}) as server:
+        # A slow client: the request is in flight (headers and half the body sent) when SIGTERM arrives.
+        slow = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        slow.sendall(head.encode() + body[: len(body) // 2])
+        time.sleep(0.3)
+        assert _status(f"{server.url}/readyz") == 200
+        server.process.send_signal(signal.SIGTERM)
+        sigterm = time.monotonic()
+
+        probes: list[tuple[float, int | None, int | None]] = []  # (seconds after SIGTERM, /readyz, /livez)
+        while time.monotonic() - sigterm < DRAIN_SECONDS + 5:
+            probe = (time.monotonic() - sigterm, _status(f"{server.url}/readyz"), _status(f"{server.url}/livez"))
+            probes.append(probe)
+            if probe[1] is None and probe[2] is None:  # the drain is over: no new connections
+                break
+            time.sleep(0.1)
+        closed_at = next(i for i, p in enumerate(probes + [(0.0, None, None)]) if None in p[1:])
+        draining = probes[:closed_at]  # until the first refused connection
+
+        slow.sendall(body[len(body) // 2 :])  # after the listener closed
+        answer = b""
+        while chunk := slow.recv(65536):
+            answer += chunk
+        slow.close()
+        exit_code = stop(server)
+
+    assert draining, f"no probe answered after SIGTERM: {probes}\n{server.log()}"
+    assert all(p[1] == 503 and p[2] == 200 for p in draining), probes
+    assert draining[-1][0] >= DRAIN_SECONDS * 0.8, probes  # served new connections through the drain
+    assert probes[-1][1:] == (None, None), f"still accepting connections long after the drain: {probes}"
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 200 OK", answer[:300]
+    response = orjson.loads(rest.partition(b"\r\n\r\n")[2])
+    assert response["layers"][1]["grad_weights"][0][0] == PRIMER_GRAD_W2_00
+    assert exit_code in (0, -signal.SIGTERM), server.log()
