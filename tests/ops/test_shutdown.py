@@ -55,8 +55,9 @@ def test_sigterm_drains_then_finishes_the_request_in_flight() -> None:
 
     assert draining, f"no probe answered after SIGTERM: {probes}\n{server.log()}"
     assert all(p[1] == 503 and p[2] == 200 for p in draining), probes
-    assert draining[-1][0] >= DRAIN_SECONDS * 0.8, probes  # served new connections through the drain
-    assert probes[-1][1:] == (None, None), f"still accepting connections long after the drain: {probes}"
+    assert len(draining) >= 2, probes
+    assert closed_at < len(probes), f"still accepting connections long after the drain: {probes}"
+    assert probes[closed_at][0] >= DRAIN_SECONDS - 0.1, probes  # new connections were served through the whole drain
     status_line, _, rest = answer.partition(b"\r\n")
     assert status_line == b"HTTP/1.1 200 OK", answer[:300]
     response = orjson.loads(rest.partition(b"\r\n\r\n")[2])
