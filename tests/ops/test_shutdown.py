@@ -43,7 +43,7 @@ def test_sigterm_drains_then_finishes_the_request_in_flight() -> None:
             if probe[1] is None and probe[2] is None:  # the drain is over: no new connections
                 break
             time.sleep(0.1)
-        closed_at = next(i for i, p in enumerate(probes + [(0.0, None, None)]) if None in p[1:])
+        closed_at = next(i for i, p in enumerate([*probes, (0.0, None, None)]) if None in p[1:])
         draining = probes[:closed_at]  # until the first refused connection
 
         slow.sendall(body[len(body) // 2 :])  # after the listener closed
