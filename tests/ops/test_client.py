@@ -10,7 +10,7 @@ import pytest
 
 from service.client import AsyncClient, BackwardResult, Client, Layer, ProblemError
 from service.schemas.examples import CLASSIFICATION_BACKWARD_EXAMPLE
-from tests.server import ServerProcess
+from tests.server import ROOT, ServerProcess
 
 W1 = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
 W2 = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
@@ -105,3 +105,13 @@ def test_async_client_has_the_same_methods(server_process: ServerProcess, primer
     assert ready is True
     assert problem.status == 422
     assert problem.errors[0].pointer == "/x"
+
+
+def test_the_readme_client_example_runs(server_process: ServerProcess, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Client", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(code.replace("http://127.0.0.1:8000", server_process.url), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("0.1316249275507")
+    assert printed[-1] == "422 /x"
