@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -40,3 +41,15 @@ def _parameters(request: BaseModel) -> int | None:
     if not isinstance(network, NetworkIn):
         return None
     return sum(layer.weights.size + (0 if layer.bias is None else layer.bias.size) for layer in network.layers)
+
+
+def answer_examples(model: type[M], work: Callable[[M], dict[str, Any]], examples: dict[str, dict[str, Any]]) -> dict[int | str, Any]:
+    """The route's ``responses`` entry showing the answer to each named request example, computed once at import.
+
+    The docs then show the real numbers (the primer's) beside each request example, and they cannot go stale.
+    """
+    answers = {
+        name: {"summary": example["summary"], "value": orjson.loads(dump(work(model.model_validate_json(orjson.dumps(example["value"])))))}
+        for name, example in examples.items()
+    }
+    return {200: {"content": {"application/json": {"examples": answers}}}}

@@ -54,7 +54,14 @@ def test_swagger_ui_runs_the_primer_example_without_other_hosts(server_process: 
         assert json.loads(prefilled)["network"]["layers"][0]["weights"] == [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
         click(page, f"{op} .btn.execute")
         shown = page.wait_for(f"document.querySelector('{op} .live-responses-table .highlight-code')?.innerText")
-        page.evaluate(f"document.querySelector('{op} .live-responses-table').scrollIntoView()")
+        page.evaluate(  # show the whole response body, scrolled to the primer's ∂E/∂W⁽²⁾ as a person would look for it
+            f"""(() => {{
+                const body = document.querySelector('{op} .live-responses-table .highlight-code pre');
+                body.style.maxHeight = 'none';
+                const value = [...body.querySelectorAll('span')].find(s => s.textContent.includes({js(PRIMER_GRAD_W2_00)}));
+                (value || body).scrollIntoView({{block: 'center'}});
+            }})()"""
+        )
         page.screenshot(OUTPUT / "docs-backward-executed.png")
 
         assert operations >= 6

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from service.api.body import JsonBytes, json_body
-from service.api.compute import compute
+from service.api.compute import answer_examples, compute
 from service.engine import backward as engine_backward
 from service.engine import forward as engine_forward
 from service.engine.training import train_step as engine_train_step
@@ -49,6 +49,7 @@ def _train_step(req: TrainStepRequest) -> dict[str, Any]:
     "/forward",
     response_model=ForwardResponse,
     operation_id="forward",
+    responses=answer_examples(ForwardRequest, _forward, FORWARD_EXAMPLES),
     summary="Forward pass: a and z of every layer",
     openapi_extra=json_body(ForwardRequest, FORWARD_EXAMPLES),
 )
@@ -64,6 +65,7 @@ async def forward(body: JsonBytes) -> Response:
     "/backward",
     response_model=BackwardResponse,
     operation_id="backward",
+    responses=answer_examples(BackwardRequest, _backward, BACKWARD_EXAMPLES),
     summary="Backpropagation: δ and the gradients of every layer",
     openapi_extra=json_body(BackwardRequest, BACKWARD_EXAMPLES),
 )
@@ -80,6 +82,7 @@ async def backward(body: JsonBytes) -> Response:
     "/train-step",
     response_model=TrainStepResponse,
     operation_id="train_step",
+    responses=answer_examples(TrainStepRequest, _train_step, TRAIN_STEP_EXAMPLES),
     summary="One optimizer step on W and b",
     openapi_extra=json_body(TrainStepRequest, TRAIN_STEP_EXAMPLES),
 )
