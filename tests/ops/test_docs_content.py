@@ -60,3 +60,9 @@ def test_pages_load_assets_from_this_service_only(page: str, client: TestClient)
 
 def test_the_assets_come_from_the_installed_package() -> None:
     assert {"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"} <= {p.name for p in ASSETS_DIR.iterdir()}
+
+
+def test_the_primer_answer_is_shown_beside_its_request(openapi: dict[str, Any]) -> None:
+    answers = openapi["paths"]["/v1/backward"]["post"]["responses"]["200"]["content"]["application/json"]["examples"]
+    assert answers["primer"]["value"]["layers"][1]["grad_weights"][0][0] == -0.23709648991681476
+    assert answers["classification"]["value"]["loss"] > 0
