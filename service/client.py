@@ -232,6 +232,11 @@ def readyz() -> Call[bool]:
     return Call("GET", "/readyz", lambda response: response.status_code == 200, accept=frozenset({200, 503}))
 
 
+def metrics() -> Call[str]:
+    """The Prometheus text exposition of ``/metrics``."""
+    return Call("GET", "/metrics", lambda response: response.text)
+
+
 # ---------------------------------------------------------------- the two clients, one request path
 
 
@@ -287,6 +292,7 @@ class Client:
     train_step = _sync(train_step)
     livez = _sync(livez)
     readyz = _sync(readyz)
+    metrics = _sync(metrics)
 
     def close(self) -> None:
         self.http.close()
@@ -313,6 +319,7 @@ class AsyncClient:
     train_step = _async(train_step)
     livez = _async(livez)
     readyz = _async(readyz)
+    metrics = _async(metrics)
 
     async def aclose(self) -> None:
         await self.http.aclose()

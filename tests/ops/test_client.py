@@ -67,9 +67,10 @@ def test_train_step_state_goes_round_trip(client: Client) -> None:
     assert second.optimizer_state["step"] == first.optimizer_state["step"] + 1
 
 
-def test_probes(client: Client) -> None:
+def test_probes_and_metrics(client: Client) -> None:
     assert client.livez() is True
     assert client.readyz() is True
+    assert 'gradient_http_requests_total{method="GET",route="/livez",status="200"}' in client.metrics()
 
 
 def test_a_bad_request_raises_problem_error_with_pointers(client: Client) -> None:
