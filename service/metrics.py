@@ -44,7 +44,7 @@ REQUEST_BYTES = Histogram("gradient_http_request_size_bytes", "Request body size
 RESPONSE_BYTES = Histogram("gradient_http_response_size_bytes", "Response body size", ["route"], buckets=_BYTES_BUCKETS)
 COMPUTE = Histogram(
     "gradient_compute_seconds",
-    "Time a computing route spent parsing, computing and serializing",
+    "Time a computing route spent parsing, computing and serializing an answered request",
     ["route"],
     buckets=_LATENCY_BUCKETS,
 )
