@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -116,3 +117,25 @@ def test_the_readme_client_example_runs(server_process: ServerProcess, capsys: p
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("0.1316249275507")
     assert printed[-1] == "422 /x"
+
+
+def test_an_error_that_is_not_problem_json_still_raises_problem_error() -> None:
+    def proxy(request: httpx.Request) -> httpx.Response:  # e.g. a load balancer's own error page
+        return httpx.Response(502, text="<html>Bad Gateway</html>")
+
+    with (
+        Client(http=httpx.Client(base_url="http://lb", transport=httpx.MockTransport(proxy))) as client,
+        pytest.raises(ProblemError) as caught,
+    ):
+        client.livez()
+    assert (caught.value.status, caught.value.type, caught.value.title) == (502, "about:blank", "Bad Gateway")
+    assert "Bad Gateway" in caught.value.detail
+    assert caught.value.errors == []
+
+
+def test_readyz_is_false_while_draining() -> None:
+    def draining(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"status": "draining"})
+
+    with Client(http=httpx.Client(base_url="http://api", transport=httpx.MockTransport(draining))) as client:
+        assert client.readyz() is False
