@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
 
 import uvicorn
 
 from service.config import get_settings
+from service.metrics import MULTIPROC_ENV
+
+
+def _metrics_dir(workers: int, stack: ExitStack) -> None:
+    """Give prometheus_client one directory that every worker writes its samples to.
+
+    An operator's ``PROMETHEUS_MULTIPROC_DIR`` is emptied of an earlier run's files; with
+    several workers and none set, a temporary directory is made and removed at exit.
+    """
+    configured = os.environ.get(MULTIPROC_ENV)
+    if configured:
+        for stale in Path(configured).glob("*.db"):
+            stale.unlink()
+    elif workers > 1:
+        os.environ[MULTIPROC_ENV] = stack.enter_context(tempfile.TemporaryDirectory(prefix="gradient-metrics-"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,7 +39,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--log-level", default=settings.log_level, help="uvicorn log level")
     args = parser.parse_args(argv)
-    uvicorn.run("service.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    with ExitStack() as stack:
+        _metrics_dir(args.workers, stack)
+        uvicorn.run(
+            "service.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            timeout_graceful_shutdown=settings.graceful_timeout_seconds,
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="uvicorn worker processes started by the console script")
     log_level: str = Field("info", description="uvicorn log level")
     max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="largest request body accepted (413 above)")
+    drain_seconds: float = Field(2.0, ge=0, description="after SIGTERM, seconds /readyz answers 503 while requests are still served")
+    graceful_timeout_seconds: int = Field(30, ge=0, description="after the drain, seconds in-flight requests get to finish")
 
 
 @lru_cache
