@@ -95,13 +95,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="one short round, to check that the benchmark runs")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=get_settings().workers, help="server worker processes (GRADIENT_WORKERS)")
+    parser.add_argument("--workers", type=int, default=get_settings().workers, help="worker processes (GRADIENT_WORKERS; 0: one per CPU)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for (a)")
     parser.add_argument("--seconds", type=float, default=3.0, help="wrk duration of each measurement")
     parser.add_argument(
         "--blas-threads", type=int, default=None, help="BLAS threads per worker, the floor and (d) (default CPUs ÷ workers)"
     )
     args = parser.parse_args(argv)
+    args.workers = args.workers or available_cpus()
     threads = args.blas_threads or max(1, available_cpus() // args.workers)
     rounds, seconds, reps, pairs = (1, 1.0, 3, 2) if args.quick else (args.rounds, args.seconds, 15, 7)
 

@@ -21,10 +21,12 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="address the console script binds")
     port: int = Field(8000, ge=1, le=65535, description="port the console script binds")
-    workers: int = Field(default_factory=available_cpus, ge=1, description="uvicorn worker processes (default: one per CPU)")
-    blas_threads: int | None = Field(None, ge=1, description="BLAS threads per worker (default: CPUs ÷ workers, at least 1)")
+    workers: int = Field(0, ge=0, description="uvicorn worker processes; 0: one per CPU")
+    blas_threads: int = Field(0, ge=0, description="BLAS threads per worker; 0: CPUs ÷ workers, at least 1")
     log_level: str = Field("info", description="uvicorn log level")
     max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="largest request body accepted (413 above)")
+    drain_seconds: float = Field(2.0, ge=0, description="after SIGTERM, seconds /readyz answers 503 while requests are still served")
+    graceful_timeout_seconds: int = Field(30, ge=0, description="after the drain, seconds in-flight requests get to finish")
 
 
 @lru_cache

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from service.engine.errors import EngineError, NonFiniteError
+from service.engine.errors import DomainError, EngineError, NonFiniteError
 
 log = logging.getLogger("service.errors")
 
@@ -143,13 +143,15 @@ def from_engine_error(exc: EngineError) -> ProblemError:
     if isinstance(exc, NonFiniteError):
         where = pointer("network", "layers", exc.layer) if exc.layer is not None else pointer("loss")
         return ProblemError(422, str(exc), [(where, str(exc))], "non-finite-result", "Computation overflowed")
+    if isinstance(exc, DomainError):  # outside the loss's domain: fix the target, or the loss / output activation
+        return ProblemError(422, str(exc), [(pointer("t") if exc.operand == "t" else pointer("loss"), str(exc))])
     return ProblemError(422, str(exc), [("", str(exc))])
 
 
-def problem_response(p: ProblemError) -> Response:
-    """The problem+json response for ``p``."""
+def problem_body(p: ProblemError) -> dict[str, Any]:
+    """The problem+json document for ``p`` (also the error line of a streamed response)."""
     title = p.title or ("Invalid request" if p.slug == "invalid-request" else HTTPStatus(p.status).phrase)
-    body = {
+    return {
         "type": f"urn:gradient-service:problem:{p.slug}",
         "title": title,
         "status": p.status,
@@ -157,7 +159,11 @@ def problem_response(p: ProblemError) -> Response:
         "errors": [{"pointer": ptr, "detail": d} for ptr, d in p.errors[:MAX_LISTED_ERRORS]],
         "errors_omitted": max(0, len(p.errors) - MAX_LISTED_ERRORS),
     }
-    return Response(orjson.dumps(body), status_code=p.status, media_type=PROBLEM_JSON, headers=p.headers)
+
+
+def problem_response(p: ProblemError) -> Response:
+    """The problem+json response for ``p``."""
+    return Response(orjson.dumps(problem_body(p)), status_code=p.status, media_type=PROBLEM_JSON, headers=p.headers)
 
 
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large", 415: "unsupported-media-type"}

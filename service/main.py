@@ -10,9 +10,13 @@ from pydantic.json_schema import models_json_schema
 
 from service import __version__
 from service.api.body import REQUEST_MODELS
-from service.api.routes import compute, health
+from service.api.metrics_middleware import MetricsMiddleware
+from service.api.routes import catalog, compute, docs, gradcheck, health
+from service.api.routes import networks as network_routes
+from service.api.routes import training as training_routes
 from service.errors import Problem
 from service.errors import install as install_error_handlers
+from service.lifecycle import Lifecycle, lifespan
 
 DESCRIPTION = """\
 Gradients of dense feed-forward networks, in the notation of the backpropagation primer:
@@ -37,10 +41,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app() -> FastAPI:
     """Build the application."""
-    app = FastAPI(title="Gradient service", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="Gradient service", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.lifecycle = Lifecycle()
     install_error_handlers(app)
     app.include_router(compute.router)
     app.include_router(health.router)
+    app.include_router(training_routes.router)
+    app.include_router(network_routes.router)
+    app.include_router(gradcheck.router)
+    app.include_router(catalog.router)
+    docs.install(app)
+    app.add_middleware(MetricsMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.main import create_app
+from tests.server import ServerProcess, running_server
 
 DATA = Path(__file__).parent / "data"
 
@@ -25,3 +26,10 @@ def primer() -> dict[str, Any]:
 def client() -> Iterator[TestClient]:
     with TestClient(create_app()) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def server_process() -> Iterator[ServerProcess]:
+    """One real ``gradient-service`` process (uvicorn, one worker) on a free 127.0.0.1 port, shared by the session."""
+    with running_server() as server:
+        yield server

@@ -9,12 +9,13 @@ import pytest
 
 from service import cli
 from service.config import Settings, available_cpus, get_settings
+from service.metrics import MULTIPROC_ENV
 
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No GRADIENT_WORKERS or BLAS variables; whatever the tests set is undone afterwards."""
-    for name in ("GRADIENT_WORKERS", "GRADIENT_BLAS_THREADS", *cli.BLAS_THREAD_VARIABLES):
+    for name in ("GRADIENT_WORKERS", "GRADIENT_BLAS_THREADS", MULTIPROC_ENV, *cli.BLAS_THREAD_VARIABLES):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
 
@@ -31,8 +32,8 @@ def _run_with(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[str, Any
 
 
 def test_workers_default_to_the_available_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().workers == available_cpus() >= 1
-    assert _run_with(monkeypatch, [])["workers"] == available_cpus()
+    assert Settings().workers == 0  # one per CPU
+    assert _run_with(monkeypatch, [])["workers"] == available_cpus() >= 1
 
 
 def test_workers_from_the_environment_and_the_flag(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from service.config import get_settings
 from service.errors import ProblemError
+from service.metrics import count_rejection
 
 
 def _is_json(content_type: str) -> bool:
@@ -49,6 +50,7 @@ async def read_json_bytes(request: Request) -> bytes:
 
 
 def _too_large(limit: int, size: int) -> ProblemError:
+    count_rejection("max_body_bytes")
     return ProblemError(
         413, f"the body has at least {size} bytes; the limit (max_body_bytes) is {limit}", [], "body-too-large", "Content Too Large"
     )
@@ -61,12 +63,14 @@ JsonBytes = Annotated[bytes, Depends(read_json_bytes)]
 REQUEST_MODELS: list[type[BaseModel]] = []
 
 
-def json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """``openapi_extra`` declaring ``model`` as the JSON request body the route parses itself."""
+def json_body(model: type[BaseModel], examples: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``openapi_extra`` declaring ``model`` as the JSON request body the route parses itself.
+
+    ``examples`` are OpenAPI named examples (``{name: {"summary", "value"}}``); the docs page
+    offers them in a list and prefills the first.
+    """
     REQUEST_MODELS.append(model)
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
-        },
-    }
+    media: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+    if examples:
+        media["examples"] = examples
+    return {"requestBody": {"required": True, "content": {"application/json": media}}}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from service import metrics
+from service.schemas.network import NetworkIn
 from service.schemas.responses import dump
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,7 +33,31 @@ async def compute(body: bytes, model: type[M], work: Callable[[M], dict[str, Any
     """
 
     def run() -> bytes:
-        return dump(work(model.model_validate_json(body)))
+        start = time.perf_counter()
+        request = model.model_validate_json(body)
+        answer = dump(work(request))
+        metrics.note_compute(time.perf_counter() - start, _parameters(request))
+        return answer
 
     content = run() if len(body) <= INLINE_MAX_BODY_BYTES else await run_in_threadpool(run)
     return Response(content, media_type="application/json")
+
+
+def _parameters(request: BaseModel) -> int | None:
+    """How many weights and biases the request's network has (None for a request without one)."""
+    network = getattr(request, "network", None)
+    if not isinstance(network, NetworkIn):
+        return None
+    return sum(layer.weights.size + (0 if layer.bias is None else layer.bias.size) for layer in network.layers)
+
+
+def answer_examples(model: type[M], work: Callable[[M], dict[str, Any]], examples: dict[str, dict[str, Any]]) -> dict[int | str, Any]:
+    """The route's ``responses`` entry showing the answer to each named request example, computed once at import.
+
+    The docs then show the real numbers (the primer's) beside each request example, and they cannot go stale.
+    """
+    answers = {
+        name: {"summary": example["summary"], "value": orjson.loads(dump(work(model.model_validate_json(orjson.dumps(example["value"])))))}
+        for name, example in examples.items()
+    }
+    return {200: {"content": {"application/json": {"examples": answers}}}}

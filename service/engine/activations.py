@@ -1,53 +1,41 @@
-"""Activation functions h, each with its derivative beside it.
+"""Activation functions h, each with its derivative beside it, and their registry.
 
 Every activation maps the pre-activation ``a`` (N × K) to ``z = h(a)`` (N × K)
 and provides the vector–Jacobian product used by backpropagation (primer eq. 3):
 
-    vjp(a, z, g) = g ⊙ ḣ(a)          elementwise activations
-    vjp(a, z, g) = g Jₕ(a)           softmax and other non-elementwise ones
+    vjp(a, z, g) = g ⊙ ḣ(a)          elementwise activations (activations_elementwise.py)
+    vjp(a, z, g) = g Jₕ(a)           softmax and log_softmax (here), row by row
 
-where ``g = ∂E/∂z`` (N × K) and the result is ``∂E/∂a`` (N × K).
-Derivatives at kinks follow PyTorch (relu'(0) = 0).
-All functions are written to stay finite without warnings for |a| up to 1e3.
+where ``g = ∂E/∂z`` (N × K) and the result is ``∂E/∂a`` (N × K). Any leading
+axes before the last are treated as batch axes. Semantics, defaults and the
+derivative at kinks follow PyTorch (relu'(0) = 0); see :func:`catalog`.
+All functions stay finite without warnings for |a| up to 1e3 (except exponential).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from service.engine.errors import EngineError, UnknownNameError
+from service.engine.activation_base import Activation, Array
+from service.engine.activations_elementwise import ENTRIES as ELEMENTWISE
+from service.engine.catalog import CatalogEntry
+from service.engine.registry import Registry, entry
 
-Array = NDArray[np.floating[Any]]
-
-
-@dataclass(frozen=True)
-class Activation:
-    """An activation h: ``forward(a) -> z`` and ``vjp(a, z, g) -> ∂E/∂a``."""
-
-    name: str
-    forward: Callable[[Array], Array]
-    vjp: Callable[[Array, Array, Array], Array]
+__all__ = ["Activation", "activation_names", "catalog", "get_activation", "log_softmax", "softmax"]
 
 
-def _elementwise(name: str, h: Callable[[Array], Array], dh: Callable[[Array, Array], Array]) -> Activation:
-    """Build an elementwise activation from h(a) and its derivative ḣ(a, z)."""
-    return Activation(name, h, lambda a, z, g: g * dh(a, z))
-
-
-def _sigmoid(a: Array) -> Array:
-    """σ(a) = 1 / (1 + e⁻ᵃ), evaluated as ½(1 + tanh(a/2)): no overflow for any a."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
-def _softmax(a: Array) -> Array:
-    """softmax(a)ₖ = e^(aₖ − max a) / Σⱼ e^(aⱼ − max a), row by row (N × K)."""
+def softmax(a: Array) -> Array:
+    """softmax(a)ₖ = e^(aₖ − max a) / Σⱼ e^(aⱼ − max a), along the last axis."""
     e = np.exp(a - a.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(a: Array) -> Array:
+    """log softmax(a) = a − max a − log Σ e^(a − max a): finite for any finite a."""
+    shifted = a - a.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def _softmax_vjp(a: Array, z: Array, g: Array) -> Array:
@@ -55,30 +43,46 @@ def _softmax_vjp(a: Array, z: Array, g: Array) -> Array:
     return z * (g - (g * z).sum(axis=-1, keepdims=True))
 
 
-def _relu_grad(a: Array, z: Array) -> Array:
-    return (a > 0).astype(a.dtype)
+def _log_softmax_vjp(a: Array, z: Array, g: Array) -> Array:
+    """gJ for J = I − 1 softmax(a)ᵀ:  ∂E/∂aₖ = gₖ − softmax(a)ₖ Σⱼ gⱼ, with softmax(a) = e^z."""
+    return g - np.exp(z) * g.sum(axis=-1, keepdims=True)
 
 
-_BUILDERS: dict[str, Callable[..., Activation]] = {
-    "linear": lambda: _elementwise("linear", lambda a: a, lambda a, z: np.ones_like(a)),
-    "tanh": lambda: _elementwise("tanh", np.tanh, lambda a, z: 1.0 - z * z),
-    "sigmoid": lambda: _elementwise("sigmoid", _sigmoid, lambda a, z: z * (1.0 - z)),
-    "relu": lambda: _elementwise("relu", lambda a: np.maximum(a, 0), _relu_grad),
-    "softmax": lambda: Activation("softmax", _softmax, _softmax_vjp),
-}
+_REGISTRY = Registry[Activation](
+    "activation",
+    [
+        *ELEMENTWISE,
+        entry(
+            lambda: Activation("softmax", softmax, _softmax_vjp),
+            "softmax",
+            "zₖ = e^(aₖ) / Σⱼ e^(aⱼ) over the layer's K neurons;  vjp: ∂E/∂aₖ = zₖ (gₖ − Σⱼ gⱼ zⱼ)",
+            keras="Keras's softmax also normalizes over the last axis.",
+            notes=("not elementwise: backpropagation uses the vector–Jacobian product, not ḣ(a)",),
+        ),
+        entry(
+            lambda: Activation("log_softmax", log_softmax, _log_softmax_vjp),
+            "log_softmax",
+            "zₖ = aₖ − log Σⱼ e^(aⱼ);  vjp: ∂E/∂aₖ = gₖ − softmax(a)ₖ Σⱼ gⱼ",
+            keras="Keras 3 has log_softmax with the same meaning.",
+            notes=("the output for kl_divergence, which takes log-probabilities as PyTorch's kl_div does",),
+        ),
+    ],
+)
 
 
 def activation_names() -> list[str]:
-    """The names :func:`get_activation` accepts."""
-    return sorted(_BUILDERS)
+    """The names :func:`get_activation` accepts (aliases included)."""
+    return _REGISTRY.names()
 
 
 def get_activation(name: str, **params: Any) -> Activation:
-    """The activation called ``name``, built with its parameters."""
-    builder = _BUILDERS.get(name)
-    if builder is None:
-        raise UnknownNameError("activation", name, activation_names())
-    try:
-        return builder(**params)
-    except TypeError as exc:
-        raise EngineError(f"activation {name!r}: {exc}") from exc
+    """The activation called ``name``, built with its parameters (PyTorch's defaults for the rest).
+
+    Raises ``UnknownNameError`` or ``ParameterError`` (which names the parameter).
+    """
+    return _REGISTRY.get(name, params)
+
+
+def catalog() -> list[CatalogEntry]:
+    """Every activation: parameters with defaults and ranges, formula, derivative at kinks, Keras difference."""
+    return _REGISTRY.catalog()

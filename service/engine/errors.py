@@ -17,6 +17,25 @@ class UnknownNameError(EngineError):
         super().__init__(f"unknown {kind} {name!r}; expected one of: {', '.join(known)}")
 
 
+class ParameterError(EngineError):
+    """An unknown parameter, or a value out of its range, for a named activation or loss."""
+
+    def __init__(self, kind: str, name: str, parameter: str, problem: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.parameter = parameter
+        self.problem = problem
+        super().__init__(f"{kind} {name!r}: {parameter} {problem}")
+
+
+class DomainError(EngineError):
+    """A loss applied outside its domain: ``operand`` is ``"y"`` (the output) or ``"t"`` (the target)."""
+
+    def __init__(self, operand: str, message: str) -> None:
+        self.operand = operand
+        super().__init__(message)
+
+
 class NonFiniteError(EngineError):
     """A computed quantity overflowed to NaN or ±Infinity.
 

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from service.engine.activations import Activation
 from service.engine.errors import NonFiniteError
-from service.engine.losses import Loss, reduce
+from service.engine.losses import Loss, per_point_loss, reduce
 
 Array = NDArray[np.floating[Any]]
 Checkpoint = Callable[[], None]
@@ -52,7 +52,7 @@ class Trace:
 class Gradients:
     """What backpropagation computes from a :class:`Trace`.
 
-    ``loss`` is E (a 0-d array), ``per_point`` the Eₙ (N,), ``delta[l] = ∂E/∂a⁽ˡ⁾``
+    ``loss`` is E (a 0-d array; the Eₙ for reduction none), ``per_point`` the Eₙ (N,), ``delta[l] = ∂E/∂a⁽ˡ⁾``
     (N × K), ``grad_W[l] = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾`` (K × M), ``grad_b[l] = Σₙ Δ⁽ˡ⁾`` (K, or None
     for a layer without bias) and ``grad_x = ∂E/∂x = Δ⁽¹⁾ W⁽¹⁾`` (N × M⁽¹⁾).
     """
@@ -65,7 +65,7 @@ class Gradients:
     grad_x: Array
 
 
-def _finite(value: Array, quantity: str, layer: int | None = None) -> Array:
+def finite(value: Array, quantity: str, layer: int | None = None) -> Array:
     """``value``, after checking that every entry is finite.
 
     Σ value² is one BLAS dot product with no temporary array, and it is finite only
@@ -88,7 +88,7 @@ def forward(layers: Sequence[Layer], x: Array, checkpoint: Checkpoint = no_check
     ``x`` is N × M⁽¹⁾. ``checkpoint`` is called before each layer; it may raise
     to stop a computation that has run out of time.
     """
-    with np.errstate(all="ignore"):  # overflow is detected by _finite and reported by layer
+    with np.errstate(all="ignore"):  # overflow is detected by finite and reported by layer
         return _forward(layers, x, checkpoint)
 
 
@@ -101,8 +101,8 @@ def _forward(layers: Sequence[Layer], x: Array, checkpoint: Checkpoint) -> Trace
         a_l = z_prev @ layer.W.T
         if layer.b is not None:
             a_l += layer.b
-        a.append(_finite(a_l, "a", l))
-        z_prev = _finite(layer.h.forward(a_l), "z", l)
+        a.append(finite(a_l, "a", l))
+        z_prev = finite(layer.h.forward(a_l), "z", l)
         z.append(z_prev)
     return Trace(x, a, z)
 
@@ -111,18 +111,15 @@ def output_delta(trace: Trace, h: Activation, t: Array, loss: Loss, reduction: s
     """E, Eₙ and δ⁽ᴸ⁾ = ∂E/∂a⁽ᴸ⁾ (primer eq. 5–6, with the output activation's vjp).
 
     Uses the loss's fused form for this output activation when it has one.
+    Raises ``DomainError`` when y or t is outside the loss's domain.
     """
     a_L, y = trace.a[-1], trace.y
-    fused = loss.fused.get(h.name)
-    if fused is not None:
-        per_point, dEn_da = fused(a_L, t)
-    else:
-        per_point = loss.value(y, t)
-        dEn_da = h.vjp(a_L, y, loss.grad(y, t))
+    loss.check(y, t)
+    per_point, dEn_da = per_point_loss(loss, h, a_L, y, t)
     E, scale = reduce(per_point, reduction)
     last = len(trace.a) - 1
-    _finite(per_point, "loss", None)
-    return E, per_point, _finite(dEn_da * scale if scale != 1.0 else dEn_da, "delta", last)
+    finite(per_point, "loss", None)
+    return E, per_point, finite(dEn_da * scale if scale != 1.0 else dEn_da, "delta", last)
 
 
 def backward(
@@ -141,7 +138,7 @@ def backward(
 
     ``x`` is N × M⁽¹⁾, ``t`` is N × K⁽ᴸ⁾.
     """
-    with np.errstate(all="ignore"):  # overflow is detected by _finite and reported by layer
+    with np.errstate(all="ignore"):  # overflow is detected by finite and reported by layer
         return _backward(layers, x, t, loss, reduction, checkpoint)
 
 
@@ -157,10 +154,10 @@ def _backward(layers: Sequence[Layer], x: Array, t: Array, loss: Loss, reduction
         checkpoint()
         delta[l] = delta_l
         z_prev = trace.z[l - 1] if l > 0 else x
-        grad_W[l] = _finite(delta_l.T @ z_prev, "grad_weights", l)
+        grad_W[l] = finite(delta_l.T @ z_prev, "grad_weights", l)
         if layers[l].b is not None:
-            grad_b[l] = _finite(delta_l.sum(axis=0), "grad_bias", l)
-        grad_z = _finite(delta_l @ layers[l].W, "grad_z" if l > 0 else "grad_x", l)
+            grad_b[l] = finite(delta_l.sum(axis=0), "grad_bias", l)
+        grad_z = finite(delta_l @ layers[l].W, "grad_z" if l > 0 else "grad_x", l)
         if l > 0:
-            delta_l = _finite(layers[l - 1].h.vjp(trace.a[l - 1], trace.z[l - 1], grad_z), "delta", l - 1)
+            delta_l = finite(layers[l - 1].h.vjp(trace.a[l - 1], trace.z[l - 1], grad_z), "delta", l - 1)
     return trace, Gradients(E, per_point, delta, grad_W, grad_b, grad_z)

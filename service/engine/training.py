@@ -1,13 +1,19 @@
-"""One training step: backpropagate, then let the optimizer update W and b."""
+"""Training: one step (backpropagate, then let the optimizer update W and b), and many steps over a dataset."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
+from service.engine.errors import NonFiniteError
 from service.engine.losses import Loss
 from service.engine.network import Array, Checkpoint, Gradients, Layer, Trace, backward, no_checkpoint
 from service.engine.optimizers import Optimizer, OptimizerState
+from service.engine.regularization import NONE, Regularization
 
 
 def parameters(layers: Sequence[Layer]) -> list[Array]:
@@ -33,12 +39,44 @@ def with_parameters(layers: Sequence[Layer], params: Sequence[Array]) -> list[La
 
 @dataclass(frozen=True)
 class Step:
-    """A training step's result: the new layers and state, and what was computed before it."""
+    """A training step's result: the new layers and state, and what was computed before it.
+
+    ``grads`` are those of the objective E + P at the old θ (before any clipping):
+    ``grads.loss`` is E + P and ``grads.grad_W`` includes ∂P/∂W; ``penalty`` is P.
+    """
 
     layers: list[Layer]
     state: OptimizerState
     trace: Trace
     grads: Gradients
+    penalty: float = 0.0
+
+
+def regularized(layers: Sequence[Layer], grads: Gradients, regularization: Regularization) -> tuple[Gradients, float]:
+    """The gradients of E + P (P on the weights only) and P itself."""
+    if not regularization.active:
+        return grads, 0.0
+    with np.errstate(all="ignore"):  # overflow is detected below and reported by layer
+        P = regularization.penalty([layer.W for layer in layers])
+        grad_W: list[Array] = [gW + regularization.grad(layer.W) for layer, gW in zip(layers, grads.grad_W, strict=True)]
+        loss = np.asarray(grads.loss + P, dtype=grads.loss.dtype)
+    if not np.isfinite(loss):
+        raise NonFiniteError("loss with the penalty")
+    for l, gW in enumerate(grad_W):
+        if not np.isfinite(gW).all():
+            raise NonFiniteError("grad_weights with the penalty", l)
+    return replace(grads, loss=loss, grad_W=grad_W), P
+
+
+def _check_update(layers: Sequence[Layer], params: Sequence[Array], state: OptimizerState) -> None:
+    """Refuse an update whose parameters or state overflowed; name the first layer where it happened."""
+    owners = [(l, kind) for l, layer in enumerate(layers) for kind, p in (("weights", layer.W), ("bias", layer.b)) if p is not None]
+    for i, (l, kind) in enumerate(owners):
+        if not np.isfinite(params[i]).all():
+            raise NonFiniteError(f"updated {kind}", l)
+        for name, arrays in state.slots.items():
+            if not np.isfinite(arrays[i]).all():
+                raise NonFiniteError(f"optimizer state {name!r} ({kind})", l)
 
 
 def train_step(
@@ -50,8 +88,76 @@ def train_step(
     optimizer: Optimizer,
     state: OptimizerState,
     checkpoint: Checkpoint = no_checkpoint,
+    regularization: Regularization = NONE,
 ) -> Step:
-    """θ ← optimizer(θ, ∂E/∂θ, state), with ∂E/∂θ from :func:`backward` at the old θ."""
+    """θ ← optimizer(θ, ∂(E + P)/∂θ, state), with ∂E/∂θ from :func:`backward` at the old θ.
+
+    ``x`` is N × M⁽¹⁾ and ``t`` N × K⁽ᴸ⁾; P is the weight penalty of ``regularization``.
+    """
     trace, grads = backward(layers, x, t, loss, reduction, checkpoint)
-    new_params, new_state = optimizer.update(parameters(layers), gradients(layers, grads), state)
-    return Step(with_parameters(layers, new_params), new_state, trace, grads)
+    grads, P = regularized(layers, grads, regularization)
+    with np.errstate(all="ignore"):  # overflow is detected by _check_update and reported by layer
+        new_params, new_state = optimizer.update(parameters(layers), gradients(layers, grads), state)
+    _check_update(layers, new_params, new_state)
+    return Step(with_parameters(layers, new_params), new_state, trace, grads, P)
+
+
+def batches(N: int, batch_size: int, shuffle: bool, rng: np.random.Generator) -> list[NDArray[np.intp]]:
+    """One epoch's batches: row indices, ``batch_size`` at a time (the last may be smaller).
+
+    The order is ``rng.permutation(N)`` when shuffling (one draw per epoch), else 0 … N−1.
+    """
+    order = rng.permutation(N) if shuffle else np.arange(N)
+    return [order[i : i + batch_size] for i in range(0, N, batch_size)]
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """One pass over the data: the loss of each step (E + P at the θ before it) and the state after it.
+
+    ``loss`` is the mean of the step losses weighted by batch size, what Keras's ``fit``
+    reports for an epoch (θ changes during the epoch, so it is not the loss at its end).
+    """
+
+    index: int
+    losses: Array
+    loss: np.floating[Any]
+    layers: list[Layer]
+    state: OptimizerState
+
+
+def train(
+    layers: Sequence[Layer],
+    x: Array,
+    t: Array,
+    loss: Loss,
+    reduction: str,
+    optimizer: Optimizer,
+    state: OptimizerState,
+    *,
+    epochs: int,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    regularization: Regularization = NONE,
+    checkpoint: Checkpoint = no_checkpoint,
+) -> Iterator[Epoch]:
+    """:func:`train_step` over the batches of ``x`` (N × M⁽¹⁾) and ``t`` (N × K⁽ᴸ⁾), ``epochs`` times; yields each epoch.
+
+    ``rng = numpy.random.default_rng(seed)`` draws one permutation per epoch (see
+    :func:`batches`), so a client can replay the same batches step by step.
+    ``batch_size`` None means the whole dataset in one step.
+    """
+    rng = np.random.default_rng(seed)
+    N = x.shape[0]
+    current = list(layers)
+    for e in range(epochs):
+        losses: list[Array] = []
+        sizes: list[int] = []
+        for rows in batches(N, batch_size or N, shuffle, rng):
+            step = train_step(current, x[rows], t[rows], loss, reduction, optimizer, state, checkpoint, regularization)
+            current, state = step.layers, step.state
+            losses.append(step.grads.loss)
+            sizes.append(len(rows))
+        per_step = np.array(losses, dtype=x.dtype)
+        yield Epoch(e, per_step, per_step.dtype.type(np.average(per_step, weights=sizes)), current, state)

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Discriminator, Field, Tag
 
 from service.engine import Layer, get_activation
 from service.engine.activations import activation_names
-from service.engine.errors import EngineError
+from service.engine.errors import EngineError, ParameterError
 from service.errors import invalid, pointer
 from service.schemas.base import WireModel
 from service.schemas.tensor import Matrix, Vector
@@ -22,7 +22,10 @@ Dtype = Literal["float64", "float32"]
 
 
 class ActivationObject(WireModel):
-    """An activation with parameters, e.g. ``{"name": "leaky_relu", "negative_slope": 0.01}``."""
+    """An activation with parameters, e.g. ``{"name": "leaky_relu", "negative_slope": 0.01}``.
+
+    The parameters each activation takes, with defaults and ranges, are listed by GET /v1/activations.
+    """
 
     model_config = ConfigDict(extra="allow")
     name: ActivationName
@@ -61,6 +64,8 @@ class LayerIn(WireModel):
         name, params = (act, {}) if isinstance(act, str) else (act.name, dict(act.model_extra or {}))
         try:
             h = get_activation(name, **params)
+        except ParameterError as exc:
+            raise invalid([(pointer("network", "layers", index, "activation", exc.parameter), exc.problem)]) from exc
         except EngineError as exc:
             raise invalid([(pointer("network", "layers", index, "activation"), str(exc))]) from exc
         b = None if self.bias is None else self.bias.astype(dtype, copy=False)

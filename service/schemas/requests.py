@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field
 
-from service.engine import Layer, Loss, get_loss
-from service.engine.losses import loss_names
+from service.engine import Layer, Loss
 from service.engine.network import Array
-from service.engine.optimizers import Optimizer, OptimizerState, get_optimizer
+from service.engine.optimizers import Optimizer, OptimizerState
+from service.engine.regularization import NONE, Regularization
 from service.errors import invalid, pointer
 from service.schemas.base import WireModel
 from service.schemas.examples import BACKWARD_EXAMPLE, FORWARD_EXAMPLE, TRAIN_STEP_EXAMPLE
+from service.schemas.loss import LossSpec, to_engine_loss
 from service.schemas.network import Dtype, NetworkIn
 from service.schemas.optimizer import OptimizerSpec, OptimizerStateIn
+from service.schemas.regularization import RegularizationIn
 from service.schemas.tensor import Points
 
-if TYPE_CHECKING:
-    LossName = str
-else:  # the engine's names, so the docs list them and pydantic refuses any other
-    LossName = Literal[tuple(loss_names())]
 ForwardQuantity = Literal["a", "z"]
 BackwardQuantity = Literal["a", "z", "delta", "grad_weights", "grad_bias"]
 _ENCODING_DOC = "json: arrays as JSON arrays; base64: every array of the response as a binary tensor {dtype, shape, b64}"
@@ -70,18 +68,31 @@ class ForwardRequest(WireModel):
         return Inputs(layers, _points(self.x, dtype), self.x.ndim == 2)
 
 
-class BackwardRequest(ForwardRequest):
+class LossRequest(ForwardRequest):
     """A network, its input, the target and the loss to differentiate."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [BACKWARD_EXAMPLE]})
 
-    t: Points = Field(description="target: in the same form as x (a vector, or a matrix with one row per point)")
-    loss: LossName = Field("half_sse", description="E: half_sse is the primer's ½Σ(y−t)²; mse the Keras/PyTorch mean over outputs")
-    reduction: Literal["sum", "mean"] = Field("sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch)")
+    t: Points = Field(
+        description="target: in the same form as x (a vector, or a matrix with one row per point); for "
+        "sparse_categorical_cross_entropy, one class index per point (a vector of N indices for a batch, [c] for one point)"
+    )
+    loss: LossSpec = Field(
+        "half_sse",
+        description="E: a name, or an object with `name` and parameters (GET /v1/losses); "
+        "half_sse is the primer's ½Σ(y−t)², mse the Keras/PyTorch mean over outputs",
+    )
+    reduction: Literal["sum", "mean", "none"] = Field(
+        "sum",
+        description="over the batch: sum (Bishop, the primer), mean (Keras/PyTorch) or none "
+        "(`loss` is then the per-point list Eₙ and the gradients are those of Σₙ Eₙ)",
+    )
     include: list[BackwardQuantity] = Field(["a", "z", "delta", "grad_weights", "grad_bias"], description=_INCLUDE_DOC)  # type: ignore[assignment]
 
     def targets(self, inputs: Inputs) -> Array:
-        """t as N × K⁽ᴸ⁾, after checking that it matches x and the network's output."""
+        """t as N × K⁽ᴸ⁾ (N × 1 class indices for a class-index loss), checked against x and the network."""
+        if self.loss_function().target == "class_index":
+            return self._class_indices(inputs)
         K = self.network.output_size
         if (self.t.ndim == 2) != inputs.batched:
             form = "a matrix (one row per point)" if inputs.batched else "a vector (one point)"
@@ -99,24 +110,73 @@ class BackwardRequest(ForwardRequest):
             raise invalid([(pointer("t"), f"has {self.t.shape[0]} rows but x has {inputs.x.shape[0]}; one target row per input row")])
         return _points(self.t, inputs.x.dtype)
 
+    def _class_indices(self, inputs: Inputs) -> Array:
+        """t as N × 1: one integer-valued class index in 0 … K−1 per point."""
+        N, K = inputs.x.shape[0], self.network.output_size
+        if self.t.ndim != 1 or self.t.shape[0] != N:
+            raise invalid([(pointer("t"), f"needs one class index per point: a vector of {N} numbers (found shape {list(self.t.shape)})")])
+        detail = f"must be a class index: an integer in 0 … {K - 1}"
+        bad = [(pointer("t", i), detail) for i, c in enumerate(self.t) if not (c.is_integer() and 0 <= c < K)]
+        if bad:
+            raise invalid(bad)
+        return self.t.reshape(N, 1).astype(inputs.x.dtype)
+
     def loss_function(self) -> Loss:
-        return get_loss(self.loss)
+        return to_engine_loss(self.loss)
 
 
-class TrainStepRequest(BackwardRequest):
+#: The most numbers an opt-in extra of /v1/backward may add to the response (about 80 MB of JSON).
+MAX_EXTRA_VALUES = 1 << 22
+
+
+class BackwardRequest(LossRequest):
+    """What the gradients need, and which opt-in extras to add to the response."""
+
+    per_example_gradients: bool = Field(
+        False,
+        description="add each point's ∂Eₙ/∂W⁽ˡ⁾ and ∂Eₙ/∂b⁽ˡ⁾ (`per_example_grad_weights`, `per_example_grad_bias` per layer) "
+        "and their norms; they sum (reduction sum or none) or average (mean) to the batch gradient",
+    )
+    input_jacobian: bool = Field(False, description="add `input_jacobian`: ∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾")
+
+    def check_extras(self, inputs: Inputs) -> None:
+        """422 if an extra would answer with more than MAX_EXTRA_VALUES numbers (N × parameters, N × K⁽ᴸ⁾ × M⁽¹⁾)."""
+        N = inputs.x.shape[0]
+        sizes = {
+            "per_example_gradients": N * sum(layer.W.size + (0 if layer.b is None else layer.b.size) for layer in inputs.layers),
+            "input_jacobian": N * self.network.output_size * self.network.input_size,
+        }
+        errors = [
+            (pointer(name), f"would return {size:,} numbers (data points × their size); at most {MAX_EXTRA_VALUES:,}: send fewer points")
+            for name, size in sizes.items()
+            if getattr(self, name) and size > MAX_EXTRA_VALUES
+        ]
+        if errors:
+            raise invalid(errors)
+
+
+class TrainStepRequest(LossRequest):
     """What backward takes, plus the optimizer and its state from the previous step."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [TRAIN_STEP_EXAMPLE]})
 
-    optimizer: OptimizerSpec = Field(description="the optimizer and its hyperparameters")
+    reduction: Literal["sum", "mean"] = Field(
+        "sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch); a step needs one loss, so no none"
+    )
+    optimizer: OptimizerSpec = Field(description="the optimizer (`name`), its hyperparameters (torch.optim's) and gradient clipping")
     optimizer_state: OptimizerStateIn | None = Field(
         None, description="the `optimizer_state` of the previous response; absent or null on the first step"
     )
+    regularization: RegularizationIn | None = Field(
+        None, description="L1/L2 penalty on the weights (not biases), added to the loss and its gradient; absent for none"
+    )
+
+    def regularization_terms(self) -> Regularization:
+        return NONE if self.regularization is None else self.regularization.to_engine()
 
     def optimizer_and_state(self, inputs: Inputs) -> tuple[Optimizer, OptimizerState]:
-        """The engine's optimizer, and its state checked against the network's shapes."""
-        spec = self.optimizer.model_dump(exclude={"name"})
-        optimizer = get_optimizer(self.optimizer.name, **spec)
+        """The engine's optimizer (clipping included), and its state checked against the network's shapes."""
+        optimizer = self.optimizer.to_engine()
         if self.optimizer_state is None:
             return optimizer, OptimizerState()
         return optimizer, self.optimizer_state.to_engine(optimizer, inputs.layers)

@@ -16,6 +16,7 @@ import orjson
 from pydantic import BaseModel, Discriminator, Field, Tag
 from pydantic.json_schema import SkipJsonSchema
 
+from service.engine.extras import PerExample
 from service.engine.network import Array, Gradients, Layer, Trace
 from service.engine.training import Step
 from service.schemas.optimizer import state_to_wire
@@ -45,10 +46,22 @@ class LayerForward(BaseModel):
     z: Floats | SkipJsonSchema[None] = Field(None, description="z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾), per point" + _UNLESS)
 
 
-class LayerBackward(LayerForward):
+class LayerGradients(LayerForward):
     delta: Floats | SkipJsonSchema[None] = Field(None, description="δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ (primer eq. 7), per point" + _UNLESS)
     grad_weights: Rows | SkipJsonSchema[None] = Field(None, description="∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾, K × M, reduced over the batch" + _UNLESS)
     grad_bias: Row | SkipJsonSchema[None] = Field(None, description="∂E/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾; absent for a layer without bias" + _UNLESS)
+
+
+class LayerBackward(LayerGradients):
+    per_example_grad_weights: list[list[list[float]]] | list[list[float]] | TensorOut | None = Field(
+        None, description="∂Eₙ/∂W⁽ˡ⁾ = δₙ⁽ˡ⁾ z⁽ˡ⁻¹⁾ₙᵀ per point (N × K × M); only with per_example_gradients"
+    )
+    per_example_grad_bias: Floats | SkipJsonSchema[None] = Field(
+        None, description="∂Eₙ/∂b⁽ˡ⁾ = δₙ⁽ˡ⁾ per point; only with per_example_gradients, for a layer with bias"
+    )
+    per_example_grad_norm: list[float] | float | TensorOut | None = Field(
+        None, description="‖(∂Eₙ/∂W⁽ˡ⁾, ∂Eₙ/∂b⁽ˡ⁾)‖₂ per point; only with per_example_gradients"
+    )
 
 
 class ForwardResponse(BaseModel):
@@ -56,11 +69,26 @@ class ForwardResponse(BaseModel):
     layers: list[LayerForward]
 
 
-class BackwardResponse(BaseModel):
+class GradientsResponse(BaseModel):
+    """What backpropagation computes; the training routes answer with it too."""
+
     loss: float = Field(description="E, reduced over the batch")
     y: Floats = Field(description="y = z⁽ᴸ⁾, per point")
     grad_x: Floats = Field(description="∂E/∂x, per point")
-    layers: list[LayerBackward]
+    layers: list[LayerGradients]
+
+
+class BackwardResponse(GradientsResponse):
+    loss: float | list[float] | TensorOut = Field(  # type: ignore[assignment]
+        description="E, reduced over the batch; for reduction none the per-point Eₙ (in the form of x)"
+    )
+    layers: list[LayerBackward]  # type: ignore[assignment]
+    per_example_grad_norm: list[float] | float | TensorOut | None = Field(
+        None, description="‖∂Eₙ/∂θ‖₂ over all layers' parameters, per point; only with per_example_gradients"
+    )
+    input_jacobian: list[list[list[float]]] | list[list[float]] | TensorOut | None = Field(
+        None, description="∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾ each; only with input_jacobian"
+    )
 
 
 class LayerOut(BaseModel):
@@ -83,7 +111,10 @@ class OptimizerStateOut(BaseModel):
     slots: dict[str, list[SlotOut]]
 
 
-class TrainStepResponse(BackwardResponse):
+class TrainStepResponse(GradientsResponse):
+    """With `regularization`, `loss` is E + P and `grad_weights` is ∂(E + P)/∂W (before any clipping)."""
+
+    penalty: float = Field(description="P, the regularization penalty included in `loss` (0 without regularization)")
     network: NetworkOut = Field(description="the network after the step")
     optimizer_state: OptimizerStateOut = Field(description="send this back as `optimizer_state` on the next step")
 
@@ -118,7 +149,23 @@ def backward_body(trace: Trace, grads: Gradients, batched: bool, include: Collec
         _selected({"a": a, "z": z, "delta": delta, "grad_weights": gW, "grad_bias": gb}, include, batched)
         for a, z, delta, gW, gb in zip(trace.a, trace.z, grads.delta, grads.grad_W, grads.grad_b, strict=True)
     ]
-    return {"loss": grads.loss[()], "y": _per_point(trace.y, batched), "grad_x": _per_point(grads.grad_x, batched), "layers": layers}
+    loss = grads.loss[()] if grads.loss.ndim == 0 else _per_point(grads.loss, batched)
+    return {"loss": loss, "y": _per_point(trace.y, batched), "grad_x": _per_point(grads.grad_x, batched), "layers": layers}
+
+
+def with_extras(body: dict[str, Any], per_example: PerExample | None, jacobian: Array | None, batched: bool) -> dict[str, Any]:
+    """The backward body with the opt-in per-example gradients and input Jacobian added."""
+    if per_example is not None:
+        for l, layer in enumerate(body["layers"]):
+            layer["per_example_grad_weights"] = _per_point(per_example.grad_W[l], batched)
+            gb = per_example.grad_b[l]
+            if gb is not None:
+                layer["per_example_grad_bias"] = _per_point(gb, batched)
+            layer["per_example_grad_norm"] = _per_point(per_example.norm[l], batched)
+        body["per_example_grad_norm"] = _per_point(per_example.total_norm, batched)
+    if jacobian is not None:
+        body["input_jacobian"] = _per_point(jacobian, batched)
+    return body
 
 
 def network_body(layers: Sequence[Layer], activations: Sequence[Any]) -> dict[str, Any]:
@@ -135,13 +182,14 @@ def train_step_body(step: Step, activations: Sequence[Any], batched: bool, inclu
     """The train-step response: the backward body at the old θ, the new network and state."""
     return {
         **backward_body(step.trace, step.grads, batched, include),
+        "penalty": step.penalty,
         "network": network_body(step.layers, activations),
         "optimizer_state": state_to_wire(step.state, step.layers),
     }
 
 
 def encoded(body: dict[str, Any], encoding: str) -> dict[str, Any]:
-    """``body`` with every array (not the 0-d loss) as a binary tensor when ``encoding`` is base64."""
+    """``body`` with every array (not a 0-d one, such as the loss) as a binary tensor when ``encoding`` is base64."""
     return body if encoding == "json" else _tensors(body)
 
 
@@ -169,4 +217,5 @@ __all__ = [
     "encoded",
     "forward_body",
     "train_step_body",
+    "with_extras",
 ]

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.body import json_body, read_json_bytes
-from service.api.compute import compute
+from service.api.compute import answer_examples, compute
 from service.engine import backward as engine_backward
 from service.engine import forward as engine_forward
+from service.engine.extras import input_jacobian, per_example_gradients
 from service.engine.training import train_step as engine_train_step
 from service.errors import ERROR_RESPONSES
+from service.schemas.examples import BACKWARD_EXAMPLES, FORWARD_EXAMPLES, TRAIN_STEP_EXAMPLES
 from service.schemas.requests import BackwardRequest, ForwardRequest, TrainStepRequest
 from service.schemas.responses import (
     BackwardResponse,
@@ -22,6 +24,7 @@ from service.schemas.responses import (
     encoded,
     forward_body,
     train_step_body,
+    with_extras,
 )
 
 router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
@@ -34,30 +37,67 @@ def _forward(req: ForwardRequest) -> dict[str, Any]:
 
 def _backward(req: BackwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
+    req.check_extras(inputs)
     trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction)
-    return encoded(backward_body(trace, grads, inputs.batched, req.include), req.response_encoding)
+    per_example = per_example_gradients(inputs.layers, trace, grads, req.reduction) if req.per_example_gradients else None
+    jacobian = input_jacobian(inputs.layers, trace) if req.input_jacobian else None
+    body = with_extras(backward_body(trace, grads, inputs.batched, req.include), per_example, jacobian, inputs.batched)
+    return encoded(body, req.response_encoding)
 
 
 def _train_step(req: TrainStepRequest) -> dict[str, Any]:
     inputs = req.inputs()
     optimizer, state = req.optimizer_and_state(inputs)
-    step = engine_train_step(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, optimizer, state)
+    x, t = inputs.x, req.targets(inputs)
+    step = engine_train_step(
+        inputs.layers, x, t, req.loss_function(), req.reduction, optimizer, state, regularization=req.regularization_terms()
+    )
     return encoded(train_step_body(step, req.network.activations(), inputs.batched, req.include), req.response_encoding)
 
 
-@router.post("/forward", response_model=ForwardResponse, operation_id="forward", openapi_extra=json_body(ForwardRequest))
+@router.post(
+    "/forward",
+    response_model=ForwardResponse,
+    operation_id="forward",
+    responses=answer_examples(ForwardRequest, _forward, FORWARD_EXAMPLES),
+    summary="Forward pass: a and z of every layer",
+    openapi_extra=json_body(ForwardRequest, FORWARD_EXAMPLES),
+)
 async def forward(request: Request) -> Response:
-    """Forward pass: a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾) for every layer, and y = z⁽ᴸ⁾."""
+    """Forward pass: a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾) for every layer, and y = z⁽ᴸ⁾.
+
+    x = z⁽⁰⁾ is one point (a vector) or a batch (a matrix, one row per point); `a`, `z` and `y` come back in that form.
+    """
     return await compute(await read_json_bytes(request), ForwardRequest, _forward)
 
 
-@router.post("/backward", response_model=BackwardResponse, operation_id="backward", openapi_extra=json_body(BackwardRequest))
+@router.post(
+    "/backward",
+    response_model=BackwardResponse,
+    operation_id="backward",
+    responses=answer_examples(BackwardRequest, _backward, BACKWARD_EXAMPLES),
+    summary="Backpropagation: δ and the gradients of every layer",
+    openapi_extra=json_body(BackwardRequest, BACKWARD_EXAMPLES),
+)
 async def backward(request: Request) -> Response:
-    """Backpropagation: the forward pass, E, δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ for every layer (primer eq. 7), ∂E/∂W⁽ˡ⁾, ∂E/∂b⁽ˡ⁾ and ∂E/∂x."""
+    """Backpropagation: the forward pass, E, δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ for every layer (primer eq. 7), ∂E/∂W⁽ˡ⁾, ∂E/∂b⁽ˡ⁾ and ∂E/∂x.
+
+    δ⁽ᴸ⁾ = h'(a⁽ᴸ⁾) ⊙ ∂E/∂y at the output, δ⁽ˡ⁾ = h'(a⁽ˡ⁾) ⊙ W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾ below it, and ∂E/∂W⁽ˡ⁾ = δ⁽ˡ⁾ z⁽ˡ⁻¹⁾ᵀ
+    summed (or averaged) over the batch. With a softmax output and categorical cross-entropy, δ⁽ᴸ⁾ = y − t.
+
+    Opt in to per-example gradients (`per_example_gradients`) and to ∂y/∂x (`input_jacobian`).
+    """
     return await compute(await read_json_bytes(request), BackwardRequest, _backward)
 
 
-@router.post("/train-step", response_model=TrainStepResponse, operation_id="train_step", openapi_extra=json_body(TrainStepRequest))
+@router.post(
+    "/train-step",
+    response_model=TrainStepResponse,
+    operation_id="train_step",
+    responses=answer_examples(TrainStepRequest, _train_step, TRAIN_STEP_EXAMPLES),
+    summary="One optimizer step on W and b",
+    openapi_extra=json_body(TrainStepRequest, TRAIN_STEP_EXAMPLES),
+)
 async def train_step(request: Request) -> Response:
     """One optimizer step: the gradients at the current θ, then θ ← optimizer(θ, ∂E/∂θ, state).
 

@@ -1,0 +1,76 @@
+"""The docs pages, Swagger UI at /docs and ReDoc at /redoc, served without any other host.
+
+FastAPI's own pages load their JavaScript and CSS from a CDN (and ReDoc its fonts
+from Google), so on a network without internet they are blank. Here the assets come
+from the pinned ``fastapi-offline`` package (it ships swagger-ui-bundle.js,
+swagger-ui.css and redoc.standalone.js) and are served by this app under ``/docs-assets``.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+ASSETS_URL = "/docs-assets"
+ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
+
+#: The pages may load scripts, styles, images, fonts and data from this service only (and inline/data:/blob:).
+#: ReDoc's sidebar links a logo on its vendor's CDN; this is what keeps the browser from fetching it.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
+
+#: Swagger UI options: no call to the public validator, and the request's duration shown.
+SWAGGER_UI_PARAMETERS = {"validatorUrl": None, "displayRequestDuration": True, "defaultModelsExpandDepth": 0, "tryItOutEnabled": False}
+
+
+def install(app: FastAPI) -> None:
+    """Serve the assets and the two pages; the app must be built with ``docs_url=None, redoc_url=None``."""
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+    oauth2_redirect = "/docs/oauth2-redirect"
+
+    def assets(request: Request) -> str:
+        return f"{request.scope.get('root_path', '')}{ASSETS_URL}"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return _own_hosts_only(
+            get_swagger_ui_html(
+                openapi_url=f"{root}{app.openapi_url}",
+                title=f"{app.title} — docs",
+                oauth2_redirect_url=f"{root}{oauth2_redirect}",
+                swagger_js_url=f"{assets(request)}/swagger-ui-bundle.js",
+                swagger_css_url=f"{assets(request)}/swagger-ui.css",
+                swagger_favicon_url=f"{assets(request)}/favicon.png",
+                swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+            )
+        )
+
+    @app.get(oauth2_redirect, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        return _own_hosts_only(
+            get_redoc_html(
+                openapi_url=f"{request.scope.get('root_path', '')}{app.openapi_url}",
+                title=f"{app.title} — ReDoc",
+                redoc_js_url=f"{assets(request)}/redoc.standalone.js",
+                redoc_favicon_url=f"{assets(request)}/favicon.png",
+                with_google_fonts=False,
+            )
+        )
+
+
+def _own_hosts_only(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return page

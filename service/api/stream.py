@@ -1,0 +1,57 @@
+"""Answer with a stream of JSON lines (NDJSON), computed off the event loop one line at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from itertools import chain
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from service.engine.errors import EngineError
+from service.errors import ProblemError, from_engine_error, problem_body
+from service.schemas.responses import dump
+
+NDJSON = "application/x-ndjson"
+UNEXPECTED = "the server failed unexpectedly; the error was logged"
+
+log = logging.getLogger("service.stream")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def accepts_ndjson(accept: str | None) -> bool:
+    """Whether an Accept header asks for NDJSON (``application/x-ndjson``, parameters ignored)."""
+    return any(part.split(";", 1)[0].strip().lower() == NDJSON for part in (accept or "").split(","))
+
+
+def _lines(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    """Each event as a JSON line; an error after the first line becomes a last ``{"event": "error", …problem}`` line."""
+    try:
+        for event in events:
+            yield dump(event) + b"\n"
+    except (ProblemError, EngineError) as exc:
+        problem = exc if isinstance(exc, ProblemError) else from_engine_error(exc)
+        yield dump({"event": "error", **problem_body(problem)}) + b"\n"
+    except Exception:  # the status line is sent: say so in the stream rather than cut it
+        log.exception("unexpected error while streaming")
+        yield dump({"event": "error", **problem_body(ProblemError(500, UNEXPECTED, [], "internal-error"))}) + b"\n"
+
+
+async def stream(body: bytes, model: type[M], events: Callable[[M], Iterator[dict[str, Any]]]) -> Response:
+    """Validate ``body`` as ``model`` and stream ``events(request)`` as NDJSON.
+
+    Parsing and the first event run in a worker thread before the response starts,
+    so a bad request (or a first epoch that fails) is an ordinary problem+json
+    error; each later event is computed in a worker thread as the client reads.
+    """
+
+    def start() -> Iterator[dict[str, Any]]:
+        it = events(model.model_validate_json(body))
+        return chain([next(it)], it)
+
+    started = await run_in_threadpool(start)
+    return StreamingResponse(iterate_in_threadpool(_lines(started)), media_type=NDJSON)

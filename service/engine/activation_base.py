@@ -1,0 +1,35 @@
+"""The activation type shared by the activation modules, and the elementwise builder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating[Any]]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation h: ``forward(a) -> z`` and ``vjp(a, z, g) -> ∂E/∂a``.
+
+    ``a``, ``z`` and ``g = ∂E/∂z`` have the same shape: any leading axes, then the
+    K neurons of the layer on the last axis (N × K for a batch).
+    """
+
+    name: str
+    forward: Callable[[Array], Array]
+    vjp: Callable[[Array, Array, Array], Array]
+
+
+def elementwise(name: str, h: Callable[[Array], Array], dh: Callable[[Array, Array], Array]) -> Activation:
+    """An elementwise activation from h(a) and its derivative ḣ(a, z): vjp = g ⊙ ḣ(a)."""
+    return Activation(name, h, lambda a, z, g: g * dh(a, z))
+
+
+def step(condition: NDArray[np.bool_], where_true: float, where_false: float, like: Array) -> Array:
+    """A piecewise-constant derivative in the dtype of ``like`` (no float32 → float64 upcast)."""
+    return np.where(condition, where_true, where_false).astype(like.dtype, copy=False)

@@ -1,0 +1,256 @@
+"""Elementwise activations z = h(a), each with its derivative ḣ(a) beside it.
+
+Semantics and defaults are PyTorch's (``torch.nn.functional``), including the
+derivative chosen at a kink: the one-sided value PyTorch's backward returns,
+stated in each entry's notes. Every function stays finite and warning-free for
+|a| ≤ 1e3 in float64 and float32, except ``exponential``, whose e¹⁰⁰⁰ overflows
+and is reported as a non-finite result.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from service.engine.activation_base import Activation, Array, elementwise, step
+from service.engine.errors import ParameterError
+from service.engine.registry import Entry, choice, entry, real
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+_erfc = np.frompyfunc(math.erfc, 1, 1)  # NumPy has no erf; libm's erfc is exact to the last bit
+
+
+def sigmoid(a: Array) -> Array:
+    """σ(a) = 1 / (1 + e⁻ᵃ), evaluated as ½(1 + tanh(a/2)): no overflow for any a."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def softplus(a: Array) -> Array:
+    """log(1 + eᵃ) as logaddexp(0, a): finite for any finite a."""
+    return np.logaddexp(0.0, a)
+
+
+def _linear() -> Activation:
+    return elementwise("linear", lambda a: a, lambda a, z: np.ones_like(a))
+
+
+def _tanh() -> Activation:
+    return elementwise("tanh", np.tanh, lambda a, z: 1.0 - z * z)
+
+
+def _sigmoid() -> Activation:
+    return elementwise("sigmoid", sigmoid, lambda a, z: z * (1.0 - z))
+
+
+def _relu() -> Activation:
+    return elementwise("relu", lambda a: np.maximum(a, 0), lambda a, z: step(a > 0, 1, 0, a))
+
+
+def _leaky_relu(negative_slope: float) -> Activation:
+    return elementwise("leaky_relu", lambda a: np.where(a > 0, a, negative_slope * a), lambda a, z: step(a > 0, 1, negative_slope, a))
+
+
+def _elu(alpha: float) -> Activation:
+    # ḣ = α eᵃ for a ≤ 0 (PyTorch's backward: ḣ(0) = α), computed from a, not z, so α = 0 works too.
+    return elementwise(
+        "elu",
+        lambda a: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))),
+        lambda a, z: np.where(a > 0, 1.0, alpha * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
+    )
+
+
+def _selu() -> Activation:
+    return elementwise(
+        "selu",
+        lambda a: SELU_SCALE * np.where(a > 0, a, SELU_ALPHA * np.expm1(np.minimum(a, 0))),
+        lambda a, z: SELU_SCALE * np.where(a > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
+    )
+
+
+def _celu(alpha: float) -> Activation:
+    return elementwise(
+        "celu",
+        lambda a: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0) / alpha)),
+        lambda a, z: np.where(a > 0, 1.0, np.exp(np.minimum(a, 0) / alpha)).astype(a.dtype, copy=False),
+    )
+
+
+def _gelu(approximate: str) -> Activation:
+    if approximate == "tanh":
+        c = math.sqrt(2 / math.pi)
+
+        def h(a: Array) -> Array:
+            return 0.5 * a * (1.0 + np.tanh(c * (a + 0.044715 * a**3)))
+
+        def dh(a: Array, z: Array) -> Array:
+            th = np.tanh(c * (a + 0.044715 * a**3))
+            return 0.5 * (1.0 + th) + 0.5 * a * (1.0 - th * th) * c * (1.0 + 3 * 0.044715 * a * a)
+
+        return elementwise("gelu", h, dh)
+
+    def Phi(a: Array) -> Array:  # the standard normal CDF, ½ erfc(−a/√2): accurate in the left tail too
+        return 0.5 * _erfc(-a / math.sqrt(2)).astype(a.dtype)
+
+    return elementwise("gelu", lambda a: a * Phi(a), lambda a, z: Phi(a) + a * np.exp(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi)))
+
+
+def _silu() -> Activation:
+    def dh(a: Array, z: Array) -> Array:
+        s = sigmoid(a)
+        return s * (1.0 + a * (1.0 - s))
+
+    return elementwise("silu", lambda a: a * sigmoid(a), dh)
+
+
+def _mish() -> Activation:
+    def dh(a: Array, z: Array) -> Array:
+        th = np.tanh(softplus(a))
+        return th + a * sigmoid(a) * (1.0 - th * th)
+
+    return elementwise("mish", lambda a: a * np.tanh(softplus(a)), dh)
+
+
+def _softplus(beta: float, threshold: float) -> Activation:
+    return elementwise(
+        "softplus",
+        lambda a: np.where(beta * a > threshold, a, softplus(beta * a) / beta),
+        lambda a, z: np.where(beta * a > threshold, 1.0, sigmoid(beta * a)).astype(a.dtype, copy=False),
+    )
+
+
+def _softsign() -> Activation:
+    return elementwise("softsign", lambda a: a / (1.0 + np.abs(a)), lambda a, z: 1.0 / (1.0 + np.abs(a)) ** 2)
+
+
+def _relu6() -> Activation:
+    return elementwise("relu6", lambda a: np.clip(a, 0, 6), lambda a, z: step((a > 0) & (a < 6), 1, 0, a))
+
+
+def _hard_sigmoid() -> Activation:
+    return elementwise("hard_sigmoid", lambda a: np.clip(a + 3, 0, 6) / 6, lambda a, z: step((a > -3) & (a < 3), 1 / 6, 0, a))
+
+
+def _hard_silu() -> Activation:
+    return elementwise(
+        "hard_silu",
+        lambda a: a * np.clip(a + 3, 0, 6) / 6,
+        lambda a, z: np.where(a <= -3, 0.0, np.where(a < 3, a / 3 + 0.5, 1.0)).astype(a.dtype, copy=False),
+    )
+
+
+def _hard_tanh(min_val: float, max_val: float) -> Activation:
+    if not min_val < max_val:
+        raise ParameterError("activation", "hard_tanh", "max_val", f"must be greater than min_val ({min_val:g})")
+    return elementwise("hard_tanh", lambda a: np.clip(a, min_val, max_val), lambda a, z: step((a > min_val) & (a < max_val), 1, 0, a))
+
+
+def _exponential() -> Activation:
+    return Activation("exponential", np.exp, lambda a, z, g: g * z)
+
+
+def _log_sigmoid() -> Activation:
+    return elementwise("log_sigmoid", lambda a: -softplus(-a), lambda a, z: sigmoid(-a))
+
+
+ENTRIES: list[Entry[Activation]] = [
+    entry(_linear, "linear", "h(a) = a,  ḣ = 1", keras="Keras: same (also the default of a Dense layer)."),
+    entry(_tanh, "tanh", "h(a) = tanh a,  ḣ = 1 − z²"),
+    entry(_sigmoid, "sigmoid", "h(a) = σ(a) = 1 / (1 + e⁻ᵃ),  ḣ = z (1 − z)"),
+    entry(_relu, "relu", "h(a) = max(a, 0),  ḣ = [a > 0]", notes=("ḣ(0) = 0, as in PyTorch",)),
+    entry(
+        _leaky_relu,
+        "leaky_relu",
+        "h(a) = a if a > 0 else s·a,  ḣ = 1 if a > 0 else s",
+        real("negative_slope", 0.01, "s, the slope for a ≤ 0"),
+        keras="Keras's default slope is 0.2 (`negative_slope`); PyTorch's, used here, is 0.01.",
+        notes=("ḣ(0) = s, as in PyTorch",),
+    ),
+    entry(
+        _elu,
+        "elu",
+        "h(a) = a if a > 0 else α(eᵃ − 1),  ḣ = 1 if a > 0 else α eᵃ",
+        real("alpha", 1.0, "α, the saturation value for a → −∞ is −α"),
+        notes=("ḣ(0) = α, as in PyTorch",),
+    ),
+    entry(
+        _selu,
+        "selu",
+        "h(a) = λ·(a if a > 0 else α(eᵃ − 1)) with α ≈ 1.6733, λ ≈ 1.0507",
+        notes=("ḣ(0) = λα, as in PyTorch",),
+    ),
+    entry(
+        _celu,
+        "celu",
+        "h(a) = max(0, a) + min(0, α(e^(a/α) − 1)),  ḣ = 1 if a > 0 else e^(a/α)",
+        real("alpha", 1.0, "α", gt=0),
+        keras="Keras 3 has celu with the same default α = 1.",
+        notes=("ḣ(0) = 1, as in PyTorch",),
+    ),
+    entry(
+        _gelu,
+        "gelu",
+        "h(a) = a Φ(a) (Φ the standard normal CDF); approximate='tanh': ½a(1 + tanh(√(2/π)(a + 0.044715a³)))",
+        choice("approximate", "none", ("none", "tanh"), "exact (none) or the tanh approximation"),
+        keras="Keras's `approximate` is a boolean: keras.activations.gelu defaults to false (exact, as here), keras.ops.gelu to true.",
+    ),
+    entry(
+        _silu,
+        "silu",
+        "h(a) = a σ(a),  ḣ = σ(a)(1 + a(1 − σ(a)))",
+        aliases=("swish",),
+        keras="Keras calls it silu or swish, as here.",
+    ),
+    entry(_mish, "mish", "h(a) = a tanh(softplus(a))"),
+    entry(
+        _softplus,
+        "softplus",
+        "h(a) = (1/β) log(1 + e^(βa)), or a where βa > threshold;  ḣ = σ(βa), or 1 there",
+        real("beta", 1.0, "β", gt=0),
+        real("threshold", 20.0, "above βa = threshold the function is taken as linear"),
+        keras="Keras's softplus has no β and no threshold (β = 1, never linear).",
+    ),
+    entry(_softsign, "softsign", "h(a) = a / (1 + |a|),  ḣ = 1 / (1 + |a|)²"),
+    entry(_relu6, "relu6", "h(a) = min(max(a, 0), 6),  ḣ = [0 < a < 6]", notes=("ḣ(0) = ḣ(6) = 0, as in PyTorch",)),
+    entry(
+        _hard_sigmoid,
+        "hard_sigmoid",
+        "h(a) = relu6(a + 3) / 6,  ḣ = 1/6 for −3 < a < 3, else 0",
+        keras="tf.keras 2 used 0.2a + 0.5 clipped to [0, 1] (saturating at ±2.5); Keras 3 uses relu6(a + 3)/6, as here.",
+        notes=(
+            "ḣ(±3) = 0, as in PyTorch",
+            "PyTorch's float64 backward multiplies by a float32-rounded 1/6 (relative error 3e-8); here 1/6 is exact",
+        ),
+    ),
+    entry(
+        _hard_silu,
+        "hard_silu",
+        "h(a) = a relu6(a + 3) / 6,  ḣ = 0 for a ≤ −3, a/3 + ½ for −3 < a < 3, 1 for a ≥ 3",
+        aliases=("hard_swish",),
+        keras="Keras calls it hard_silu or hard_swish; PyTorch calls it hardswish.",
+        notes=("ḣ(−3) = 0 and ḣ(3) = 1, as in PyTorch",),
+    ),
+    entry(
+        _hard_tanh,
+        "hard_tanh",
+        "h(a) = min(max(a, min_val), max_val),  ḣ = [min_val < a < max_val]",
+        real("min_val", -1.0, "the lower bound"),
+        real("max_val", 1.0, "the upper bound (> min_val)"),
+        keras="Keras 3's hard_tanh has fixed bounds [−1, 1].",
+        notes=("ḣ = 0 at both bounds, as in PyTorch",),
+    ),
+    entry(
+        _exponential,
+        "exponential",
+        "h(a) = eᵃ,  ḣ = z",
+        keras="PyTorch has no exponential activation (torch.exp); the name is Keras's.",
+        notes=("overflows for a > 709 (float64) or a > 88 (float32); the service then answers 422 naming the layer",),
+    ),
+    entry(
+        _log_sigmoid,
+        "log_sigmoid",
+        "h(a) = log σ(a) = −softplus(−a),  ḣ = σ(−a)",
+        keras="Keras 3 has log_sigmoid with the same meaning.",
+    ),
+]

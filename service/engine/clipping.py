@@ -1,0 +1,60 @@
+"""Gradient clipping, applied to ∂E/∂θ before the optimizer's update (as torch.nn.utils does).
+
+Both act on the flat list of gradients gᵢ (W⁽¹⁾, b⁽¹⁾, W⁽²⁾, … in layer order):
+
+    by norm  (torch.nn.utils.clip_grad_norm_):  ‖g‖ = √(Σᵢ ‖gᵢ‖²) over all gradients together,
+                                                 gᵢ ← gᵢ · min(1, c / (‖g‖ + 10⁻⁶))
+    by value (torch.nn.utils.clip_grad_value_): gᵢ ← min(max(gᵢ, −c), c), elementwise
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+
+from service.engine.catalog import Parameter
+from service.engine.errors import EngineError
+from service.engine.optimizers.base import Array, Optimizer, OptimizerState
+
+#: torch adds this to the total norm before dividing, so a zero gradient stays zero.
+NORM_EPS = 1e-6
+
+
+def clip_by_global_norm(grads: list[Array], max_norm: float) -> list[Array]:
+    """gᵢ · min(1, c / (‖g‖ + 10⁻⁶)) with ‖g‖ the L2 norm of all gradients as one vector."""
+    total = np.linalg.norm(np.array([np.linalg.norm(g) for g in grads]))
+    coef = min(max_norm / (float(total) + NORM_EPS), 1.0)
+    return [g * g.dtype.type(coef) for g in grads]
+
+
+def clip_by_value(grads: list[Array], clip_value: float) -> list[Array]:
+    """Each entry of each gᵢ clamped to [−c, c]."""
+    return [np.clip(g, -clip_value, clip_value) for g in grads]
+
+
+def with_clipping(optimizer: Optimizer, clip_norm: float | None = None, clip_value: float | None = None) -> Optimizer:
+    """``optimizer`` whose update first clips the gradients (at most one of the two, as Keras allows)."""
+    if clip_norm is not None and clip_value is not None:
+        raise EngineError("set at most one of clip_norm and clip_value")
+    clip: Callable[[list[Array]], list[Array]]
+    if clip_norm is not None:
+        clip = partial(clip_by_global_norm, max_norm=clip_norm)
+    elif clip_value is not None:
+        clip = partial(clip_by_value, clip_value=clip_value)
+    else:
+        return optimizer
+    inner = optimizer.update
+
+    def update(params: list[Array], grads: list[Array], state: OptimizerState) -> tuple[list[Array], OptimizerState]:
+        return inner(params, clip(grads), state)
+
+    return Optimizer(optimizer.name, optimizer.slots, update)
+
+
+#: The clipping options every optimizer accepts, for the catalog.
+PARAMETERS = (
+    Parameter("clip_norm", None, "> 0 or null", "rescale all gradients together so their global L2 norm is at most this (clip_grad_norm_)"),
+    Parameter("clip_value", None, "> 0 or null", "clamp every gradient entry to [−c, c] (clip_grad_value_); at most one of the two"),
+)

@@ -1,0 +1,58 @@
+"""POST /v1/gradcheck: the request (what backward takes, plus the tolerances) and the response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.engine.gradcheck import Comparison, GradcheckResult
+from service.errors import invalid, pointer
+from service.schemas.examples import BACKWARD_EXAMPLE
+from service.schemas.requests import LossRequest
+
+GRADCHECK_EXAMPLE: dict[str, Any] = {**BACKWARD_EXAMPLE, "eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}
+
+
+class GradcheckRequest(LossRequest):
+    """A network, input, target and loss, and the finite-difference settings (torch.autograd.gradcheck's defaults)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [GRADCHECK_EXAMPLE]})
+
+    eps: float = Field(1e-6, gt=0, le=1, description="ε, the step of the central differences (E(θ+ε) − E(θ−ε)) / 2ε")
+    atol: float = Field(1e-5, ge=0, description="an entry passes when |analytic − numerical| ≤ atol + rtol·|numerical|")
+    rtol: float = Field(1e-3, ge=0, description="see atol")
+
+    def check_dtype(self) -> None:
+        """Finite differences with ε = 1e-6 need float64, as torch.autograd.gradcheck does."""
+        if self.dtype != "float64":
+            raise invalid([(pointer("dtype"), "gradcheck runs in float64 only (finite differences need its precision)")])
+
+
+class ComparisonOut(BaseModel):
+    max_abs_error: float = Field(description="max |analytic − numerical| over the tensor's entries")
+    max_rel_error: float = Field(description="max |analytic − numerical| / max(|numerical|, atol)")
+    passed: bool = Field(description="every entry within atol + rtol·|numerical|")
+
+
+class LayerCheckOut(BaseModel):
+    weights: ComparisonOut
+    bias: ComparisonOut | None = Field(None, description="absent for a layer without bias")
+
+
+class GradcheckResponse(BaseModel):
+    passed: bool = Field(description="every layer's weights and bias, and x, passed")
+    layers: list[LayerCheckOut]
+    x: ComparisonOut = Field(description="∂E/∂x against finite differences in x")
+
+
+def _comparison(c: Comparison) -> dict[str, Any]:
+    return {"max_abs_error": c.max_abs_error, "max_rel_error": c.max_rel_error, "passed": c.passed}
+
+
+def gradcheck_body(result: GradcheckResult) -> dict[str, Any]:
+    """The gradcheck response."""
+    layers = []
+    for w, b in zip(result.weights, result.bias, strict=True):
+        layers.append({"weights": _comparison(w), **({"bias": _comparison(b)} if b is not None else {})})
+    return {"passed": result.passed, "layers": layers, "x": _comparison(result.x)}

@@ -1,0 +1,148 @@
+"""/v1/train on the wire: many steps over a small dataset in one call, and its result and stream events."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from service.engine.network import Array, Layer
+from service.engine.optimizers import OptimizerState
+from service.engine.training import Epoch, train
+from service.errors import Problem, invalid, pointer
+from service.schemas.examples import TRAIN_STEP_EXAMPLE
+from service.schemas.optimizer import state_to_wire
+from service.schemas.requests import TrainStepRequest
+from service.schemas.responses import NetworkOut, OptimizerStateOut, network_body
+
+#: The most optimizer steps one /v1/train call may take (epochs × batches per epoch).
+MAX_TRAIN_STEPS = 10_000
+
+TRAIN_EXAMPLE: dict[str, Any] = {
+    **TRAIN_STEP_EXAMPLE,
+    "x": [[1.0, 2.0], [0.5, -1.0], [-1.5, 0.25], [2.0, 1.0]],
+    "t": [[1.0, 1.15], [0.2, -0.3], [-0.5, 0.1], [1.2, 1.6]],
+    "epochs": 20,
+    "batch_size": 2,
+    "shuffle": True,
+    "seed": 0,
+}
+
+
+class TrainRequest(TrainStepRequest):
+    """What train-step takes, with a dataset (x, t: one row per point) and how to go over it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [TRAIN_EXAMPLE]})
+
+    epochs: int = Field(1, ge=1, le=MAX_TRAIN_STEPS, description=f"passes over the data; epochs × batches ≤ {MAX_TRAIN_STEPS} steps")
+    batch_size: int | None = Field(
+        None, ge=1, description="points per step; the last batch of an epoch may be smaller. Absent or null: all points in one step"
+    )
+    shuffle: bool = Field(
+        True,
+        description="reorder the points every epoch: rng = numpy.random.default_rng(seed) once, then rng.permutation(N) per epoch "
+        "(the same order on every machine); false keeps rows 0 … N−1",
+    )
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the shuffle")
+
+    def run(self) -> Iterator[Epoch]:
+        """The engine's epochs, computed lazily (one per ``next``), after checking the data and the step limit."""
+        inputs = self.inputs()
+        t = self.targets(inputs)
+        N = inputs.x.shape[0]
+        steps = self.epochs * math.ceil(N / (self.batch_size or N))
+        if steps > MAX_TRAIN_STEPS:
+            detail = f"{self.epochs} epochs of {steps // self.epochs} batches are {steps} steps; the limit is {MAX_TRAIN_STEPS}"
+            raise invalid([(pointer("epochs"), detail)])
+        optimizer, state = self.optimizer_and_state(inputs)
+        return train(
+            inputs.layers,
+            inputs.x,
+            t,
+            self.loss_function(),
+            self.reduction,
+            optimizer,
+            state,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            seed=self.seed,
+            regularization=self.regularization_terms(),
+        )
+
+
+class TrainResponse(BaseModel):
+    """The losses along the way, and the network and optimizer state at the end."""
+
+    losses: list[float] = Field(description="per step: the loss (E + P) of its batch at the θ before the step")
+    epoch_losses: list[float] = Field(
+        description="per epoch: the mean of its step losses weighted by batch size (what Keras's fit reports)"
+    )
+    network: NetworkOut = Field(description="the network after the last step")
+    optimizer_state: OptimizerStateOut = Field(description="send this back as `optimizer_state` to continue training")
+
+
+class EpochEvent(BaseModel):
+    """A line of the NDJSON stream, sent as each epoch ends."""
+
+    event: Literal["epoch"]
+    epoch: int = Field(description="1-based number of the epoch that ended")
+    epochs: int = Field(description="epochs requested")
+    loss: float = Field(description="the epoch's loss, as in `epoch_losses`")
+    losses: list[float] = Field(description="its step losses")
+
+
+class ResultEvent(TrainResponse):
+    """The last line of the NDJSON stream: the whole result."""
+
+    event: Literal["result"]
+
+
+class ErrorEvent(Problem):
+    """The last line of the NDJSON stream if a later epoch failed (e.g. overflowed); the earlier lines stand."""
+
+    event: Literal["error"]
+
+
+class TrainEvent(RootModel[Annotated[EpochEvent | ResultEvent | ErrorEvent, Field(discriminator="event")]]):
+    """One line of the `application/x-ndjson` answer: an object per epoch, then the result (or an error)."""
+
+
+def train_body(
+    losses: Sequence[Array],
+    epoch_losses: Sequence[np.floating[Any]],
+    layers: Sequence[Layer],
+    state: OptimizerState,
+    activations: Sequence[Any],
+) -> dict[str, Any]:
+    """The train response from the per-epoch losses and the final layers and state."""
+    return {
+        "losses": np.concatenate(losses),
+        "epoch_losses": np.array(epoch_losses),
+        "network": network_body(layers, activations),
+        "optimizer_state": state_to_wire(state, layers),
+    }
+
+
+def train_events(req: TrainRequest) -> Iterator[dict[str, Any]]:
+    """An event per epoch as it ends, then the result event."""
+    epochs = req.run()
+    losses: list[Array] = []
+    epoch_losses: list[np.floating[Any]] = []
+    last: Epoch | None = None
+    for last in epochs:
+        losses.append(last.losses)
+        epoch_losses.append(last.loss)
+        yield {"event": "epoch", "epoch": last.index + 1, "epochs": req.epochs, "loss": last.loss, "losses": last.losses}
+    assert last is not None  # epochs ≥ 1
+    yield {"event": "result", **train_body(losses, epoch_losses, last.layers, last.state, req.network.activations())}
+
+
+def train_result(req: TrainRequest) -> dict[str, Any]:
+    """The whole result at once: the last of :func:`train_events`, without its event tag."""
+    *_, result = train_events(req)
+    del result["event"]
+    return result

@@ -1,0 +1,140 @@
+"""Headless Chromium driven over the Chrome DevTools Protocol, with every other host unreachable.
+
+Debian's ``chromium`` is started with a new empty profile, no background
+networking, and a resolver that maps every host name except 127.0.0.1 to
+"not found", so a page that tries to reach a CDN fails visibly instead of
+silently working online. Every request the page makes is recorded from the
+``Network.requestWillBeSent`` events, so a test can assert where they went.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    "--window-size=1280,1600",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+]
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Page:
+    """One browser tab: send CDP commands, evaluate JavaScript, record requests."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.ids = itertools.count(1)
+        self.requested: list[str] = []  # every URL the page asked for, in order
+        self.request_urls: dict[str, str] = {}  # CDP requestId → URL
+        self.blocked: dict[str, str] = {}  # URL → why the browser refused to send it (e.g. "csp")
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """Run one CDP command and return its result; events that arrive meanwhile are recorded."""
+        call_id = next(self.ids)
+        self.ws.send(json.dumps({"id": call_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv(timeout=30))
+            self._record(message)
+            if message.get("id") == call_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                result: dict[str, Any] = message["result"]
+                return result
+
+    def _record(self, message: dict[str, Any]) -> None:
+        params = message.get("params", {})
+        if message.get("method") == "Network.requestWillBeSent":
+            self.requested.append(params["request"]["url"])
+            self.request_urls[params["requestId"]] = params["request"]["url"]
+        elif message.get("method") == "Network.loadingFailed" and params.get("blockedReason"):
+            self.blocked[self.request_urls.get(params["requestId"], "?")] = params["blockedReason"]
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page."""
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 30) -> Any:
+        """Poll a JavaScript expression until it is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise TimeoutError(f"still falsy after {timeout} s: {expression}")
+
+    def screenshot(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"]))
+
+
+def _devtools_port(profile: Path, process: subprocess.Popen[bytes], timeout: float = 30) -> int:
+    """Chromium writes the port it chose to <profile>/DevToolsActivePort."""
+    port_file = profile / "DevToolsActivePort"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"chromium exited with {process.returncode}")
+        if port_file.exists() and (lines := port_file.read_text().split()):
+            return int(lines[0])
+        time.sleep(0.1)
+    raise TimeoutError("chromium did not open its DevTools port")
+
+
+@contextmanager
+def chromium_page() -> Iterator[Page]:
+    """A fresh headless Chromium with one blank tab, Network and Page events on."""
+    binary = chromium_path()
+    assert binary is not None, "chromium is not installed (apt-get install chromium)"
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        process = subprocess.Popen(
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            port = _devtools_port(Path(profile), process)
+            targets = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+            url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+            with connect(url, max_size=None, open_timeout=10) as ws:
+                page = Page(ws)
+                page.send("Network.enable")
+                page.send("Page.enable")
+                yield page
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
