@@ -21,6 +21,7 @@ compared measurements alternate, and which goes first alternates between rounds.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import statistics
 import time
@@ -75,8 +76,6 @@ def _check_responses(server: Server, primer: bytes, work: Mnist) -> None:
     assert status == 200, status
     json_W = np.array(orjson.loads(as_json)["layers"][0]["grad_weights"], dtype=np.float32)
     tensor = orjson.loads(as_binary)["layers"][0]["grad_weights"]
-    import base64
-
     binary_W = np.frombuffer(base64.b64decode(tensor["b64"]), dtype="<f4").reshape(tensor["shape"])
     np.testing.assert_array_equal(json_W, binary_W)
 

@@ -148,3 +148,40 @@ def test_a_float32_request_answers_float32_tensors(client: TestClient) -> None:
     out = r.json()
     dtypes = {out["y"]["dtype"], out["grad_x"]["dtype"]} | {t["dtype"] for layer in out["layers"] for t in layer.values()}
     assert dtypes == {"float32"}
+
+
+def _record_wide_where(monkeypatch: pytest.MonkeyPatch) -> list[np.dtype[Any]]:
+    """From now on, the dtypes wider than float32 of every array np.where(condition, x, y) returns."""
+    where = np.where
+    wide: list[np.dtype[Any]] = []
+
+    def checked(*args: Any) -> Any:
+        result = where(*args)
+        if len(args) == 3 and np.ndim(result) and np.asarray(result).dtype.itemsize > 4:
+            wide.append(np.asarray(result).dtype)
+        return result
+
+    monkeypatch.setattr(np, "where", checked)
+    return wide
+
+
+def test_the_where_recorder_sees_a_wide_array(monkeypatch: pytest.MonkeyPatch) -> None:
+    wide = _record_wide_where(monkeypatch)
+    np.where(np.ones(2, dtype=np.float32) > 0, 1, 0)  # Python numbers: an int64 array
+    np.where(np.ones(2, dtype=np.float32) > 0, np.float32(1), np.float32(0))
+    assert wide == [np.dtype(np.int64)]
+
+
+# np.where(condition, 1, 0) with Python numbers builds an int64 (or float64) N × K array and then casts
+# it to float32: activation_base.step (another change's file). np.where(c, dtype.type(1), dtype.type(0)) would not.
+WHERE_CAST = pytest.mark.xfail(reason="activation_base.step builds an int64/float64 N × K array, then casts it", strict=True)
+WIDE_WHERE = {"hard_sigmoid", "hard_tanh", "leaky_relu", "relu", "relu6"}
+
+
+@pytest.mark.parametrize("activation", [pytest.param(h, marks=WHERE_CAST) if h in WIDE_WHERE else h for h in activation_names()])
+def test_piecewise_derivatives_build_no_wide_arrays(activation: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The float32 guard above follows arrays derived from the inputs; np.where of Python numbers is not one."""
+    wide = _record_wide_where(monkeypatch)
+    layers, x, t = _network(activation, "half_sse")
+    backward(layers, x, t, get_loss("half_sse"), "sum")
+    assert wide == []
