@@ -7,6 +7,7 @@ import argparse
 import uvicorn
 
 from service.config import get_settings
+from service.logs import uvicorn_log_config
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,7 +21,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--log-level", default=settings.log_level, help="uvicorn log level")
     args = parser.parse_args(argv)
-    uvicorn.run("service.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    uvicorn.run(
+        "service.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        log_config=uvicorn_log_config(args.log_level),
+    )
 
 
 if __name__ == "__main__":

@@ -10,9 +10,12 @@ from pydantic.json_schema import models_json_schema
 
 from service import __version__
 from service.api.body import REQUEST_MODELS
-from service.api.routes import compute, health
+from service.api.routes import compute, health, limits
+from service.config import get_settings
 from service.errors import Problem
 from service.errors import install as install_error_handlers
+from service.limits import describe as describe_limits
+from service.middleware import install as install_middleware
 
 DESCRIPTION = """\
 Gradients of dense feed-forward networks, in the notation of the backpropagation primer:
@@ -37,10 +40,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app() -> FastAPI:
     """Build the application."""
-    app = FastAPI(title="Gradient service", version=__version__, description=DESCRIPTION)
+    settings = get_settings()
+    description = f"{DESCRIPTION}\n## Limits\n\nAlso at `GET /v1/limits`; a request over one gets a 413 or 422 naming it.\n\n"
+    app = FastAPI(title="Gradient service", version=__version__, description=description + describe_limits(settings))
     install_error_handlers(app)
+    install_middleware(app, settings)
     app.include_router(compute.router)
     app.include_router(health.router)
+    app.include_router(limits.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -37,21 +37,21 @@ async def read_json_bytes(request: Request) -> bytes:
     limit = get_settings().max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit, int(declared))
+        raise too_large(limit, int(declared))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit, size)
+            raise too_large(limit, size)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _too_large(limit: int, size: int) -> ProblemError:
-    return ProblemError(
-        413, f"the body has at least {size} bytes; the limit (max_body_bytes) is {limit}", [], "body-too-large", "Content Too Large"
-    )
+def too_large(limit: int, size: int, when: str = "") -> ProblemError:
+    """The 413 for a body of at least ``size`` bytes (``when``: e.g. "after gzip decoding")."""
+    sent = f"the body has at least {size:,} bytes{' ' + when if when else ''}"
+    return ProblemError(413, f"{sent}; the limit max_body_bytes is {limit:,}", [("", sent)], "body-too-large", "Content Too Large")
 
 
 JsonBytes = Annotated[bytes, Depends(read_json_bytes)]

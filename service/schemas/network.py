@@ -11,6 +11,7 @@ from service.engine import Layer, get_activation
 from service.engine.activations import activation_names
 from service.engine.errors import EngineError
 from service.errors import invalid, pointer
+from service.limits import LayerShape
 from service.schemas.base import WireModel
 from service.schemas.tensor import Matrix, Vector
 
@@ -88,6 +89,13 @@ class NetworkIn(WireModel):
         if errors:
             raise invalid(errors)
         return [layer.to_engine(l, dtype) for l, layer in enumerate(self.layers)]
+
+    def shapes(self) -> list[LayerShape]:
+        """Each layer's K × M and bias size, for the limits."""
+        return [
+            LayerShape(K=layer.weights.shape[0], M=layer.weights.shape[1], bias=0 if layer.bias is None else layer.bias.shape[0])
+            for layer in self.layers
+        ]
 
     def activations(self) -> list[Any]:
         """Each layer's activation in the form it was sent (a name or an object)."""

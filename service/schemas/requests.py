@@ -13,6 +13,7 @@ from service.engine.losses import loss_names
 from service.engine.network import Array
 from service.engine.optimizers import Optimizer, OptimizerState, get_optimizer
 from service.errors import invalid, pointer
+from service.limits import check_network
 from service.schemas.base import WireModel
 from service.schemas.examples import BACKWARD_EXAMPLE, FORWARD_EXAMPLE, TRAIN_STEP_EXAMPLE
 from service.schemas.network import Dtype, NetworkIn
@@ -48,7 +49,8 @@ class ForwardRequest(WireModel):
     dtype: Dtype = Field("float64", description="float64 (exact teaching numbers) or float32 (what Keras/PyTorch compute by default)")
 
     def inputs(self) -> Inputs:
-        """The engine's layers and x (N × M⁽¹⁾), after checking that x fits the network."""
+        """The engine's layers and x (N × M⁽¹⁾), after checking the limits and that x fits the network."""
+        check_network(self.network.shapes(), self.x.shape[0] if self.x.ndim == 2 else 1)
         dtype = np.dtype(self.dtype)
         layers = self.network.to_engine(dtype)
         M = self.network.input_size

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from service.api.body import JsonBytes, json_body
 from service.api.compute import compute
+from service.api.deadline import checkpoint
 from service.engine import backward as engine_backward
 from service.engine import forward as engine_forward
 from service.engine.training import train_step as engine_train_step
@@ -28,19 +29,19 @@ router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
 
 def _forward(req: ForwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
-    return forward_body(engine_forward(inputs.layers, inputs.x), inputs.batched)
+    return forward_body(engine_forward(inputs.layers, inputs.x, checkpoint), inputs.batched)
 
 
 def _backward(req: BackwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
-    trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction)
+    trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, checkpoint)
     return backward_body(trace, grads, inputs.batched)
 
 
 def _train_step(req: TrainStepRequest) -> dict[str, Any]:
     inputs = req.inputs()
     optimizer, state = req.optimizer_and_state(inputs)
-    step = engine_train_step(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, optimizer, state)
+    step = engine_train_step(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, optimizer, state, checkpoint)
     return train_step_body(step, req.network.activations(), inputs.batched)
 
 
