@@ -24,7 +24,7 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def read_json_bytes(request: Request) -> bytes:
+async def read_json_bytes(request: Request) -> bytearray:
     """The body's bytes: 415 unless it is JSON, 413 once it passes ``max_body_bytes``."""
     if not _is_json(request.headers.get("content-type", "")):
         raise ProblemError(
@@ -38,14 +38,12 @@ async def read_json_bytes(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large(limit, int(declared))
-    chunks: list[bytes] = []
-    size = 0
+    body = bytearray()  # one growing buffer: large, so malloc maps it and frees it back to the OS
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit, size)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        if len(body) + len(chunk) > limit:
+            raise too_large(limit, len(body) + len(chunk))
+        body += chunk
+    return body
 
 
 def too_large(limit: int, size: int, when: str = "") -> ProblemError:
@@ -54,7 +52,7 @@ def too_large(limit: int, size: int, when: str = "") -> ProblemError:
     return ProblemError(413, f"{sent}; the limit max_body_bytes is {limit:,}", [("", sent)], "body-too-large", "Content Too Large")
 
 
-JsonBytes = Annotated[bytes, Depends(read_json_bytes)]
+JsonBytes = Annotated[bytearray, Depends(read_json_bytes)]
 
 
 #: The models named by :func:`json_body`; their schemas join the OpenAPI components.

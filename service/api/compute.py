@@ -18,7 +18,7 @@ from service.schemas.responses import dump
 M = TypeVar("M", bound=BaseModel)
 
 
-async def compute(body: bytes, model: type[M], work: Callable[[M], dict[str, Any]]) -> Response:
+async def compute(body: bytes | bytearray, model: type[M], work: Callable[[M], dict[str, Any]]) -> Response:
     """Validate ``body`` as ``model``, run ``work`` on it and serialize, all in a worker thread.
 
     Parsing, the engine and serialization are CPU-bound; none of it runs on the

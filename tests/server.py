@@ -1,0 +1,157 @@
+"""A real server process for tests that need one: uvicorn on a free 127.0.0.1 port, with environment overrides.
+
+    with running_server({"GRADIENT_MAX_COMPUTE_SECONDS": "1"}) as server:
+        httpx.get(server.url + "/livez")
+        server.rss_bytes(), server.cpu_seconds()   # measured from /proc/<pid>
+
+The process is ``python -m service.cli`` (the console script), so it runs the
+app exactly as deployed, logs JSON lines to a file (``server.log_path``) and is
+stopped (SIGTERM, then SIGKILL) when the block ends.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """A running server: its base URL and what /proc says about it."""
+
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def rss_bytes(self) -> int:
+        """Resident memory now (VmRSS in /proc/<pid>/status)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far, all threads (/proc/<pid>/stat)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def running_server(env: Mapping[str, str] | None = None, startup_seconds: float = 30.0) -> Iterator[ServerProcess]:
+    """Start the service on a free loopback port with these ``GRADIENT_*`` overrides; stop it afterwards."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = Path(tmp) / "server.log"
+        environment = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIENT_LOG_LEVEL": "info", **(env or {})}
+        cmd = [sys.executable, "-m", "service.cli", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(cmd, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        server = ServerProcess(f"http://127.0.0.1:{port}", port, process, log_path)
+        try:
+            _wait_until_live(server, startup_seconds)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_live(server: ServerProcess, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(server.url + "/livez", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the server did not answer /livez within {seconds} s:\n{server.log()}")
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    bytes_sent: int
+
+
+def post_raw(server: ServerProcess, path: str, headers: Mapping[str, str], chunks: Iterable[bytes]) -> RawResponse:
+    """POST over a raw socket, sending ``chunks`` until the server answers (it may answer before the body ends).
+
+    An HTTP client library would insist on sending the whole body first; a
+    server that refuses a 100 MB body after its headers never reads the rest.
+    """
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(head.encode())
+        sent = 0
+        for chunk in chunks:
+            if _readable(s):
+                break
+            try:
+                s.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+        data = b""
+        try:
+            while block := s.recv(1 << 16):
+                data += block
+        except ConnectionResetError:
+            pass
+    head_bytes, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head_bytes.decode("latin-1").split("\r\n")
+    parsed = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in header_lines)}
+    if parsed.get("transfer-encoding") == "chunked":
+        body = _dechunk(body)
+    return RawResponse(int(status_line.split()[1]), parsed, body, sent)
+
+
+def _readable(s: socket.socket) -> bool:
+    return bool(select.select([s], [], [], 0)[0])
+
+
+def _dechunk(data: bytes) -> bytes:
+    out = b""
+    while data:
+        size_line, _, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out, data = out + rest[:size], rest[size + 2 :]
+    return out
