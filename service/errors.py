@@ -61,6 +61,7 @@ class ProblemError(Exception):
     slug: str = "invalid-request"
     title: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    omitted: int = 0  # errors beyond those in ``errors`` that were counted but not described
 
     def __str__(self) -> str:
         return self.detail
@@ -105,7 +106,10 @@ _PARSER_LIMITS = {
 
 def from_validation_error(exc: ValidationError | RequestValidationError) -> ProblemError:
     """A 422 (or 400 for a body that is not JSON) from pydantic's errors; never echoes input."""
-    raw = exc.errors(include_url=False, include_input=False) if isinstance(exc, ValidationError) else exc.errors()
+    if isinstance(exc, ValidationError):  # through JSON: ten times faster than .errors() for 200k errors
+        raw = orjson.loads(exc.json(include_url=False, include_input=False))
+    else:
+        raw = exc.errors()
     if any(e["type"] == "json_invalid" for e in raw):
         msg = next(e for e in raw if e["type"] == "json_invalid").get("ctx", {}).get("error", "")
         for symptom, meaning in _PARSER_LIMITS.items():  # valid JSON beyond what the parser takes: a 422, not a 400
@@ -113,10 +117,14 @@ def from_validation_error(exc: ValidationError | RequestValidationError) -> Prob
                 return invalid([("", f"{meaning} ({msg})")], slug="limit-exceeded", title="Limit exceeded")
         return ProblemError(400, f"the body is not valid JSON: {msg}", [("", f"not valid JSON: {msg}")], "malformed-json", "Malformed JSON")
     items = []
-    for e in raw:
+    for e in raw[:MAX_LISTED_ERRORS]:  # 200k errors are counted, not described
         loc = e["loc"][1:] if isinstance(exc, RequestValidationError) and e["loc"][:1] == ("body",) else e["loc"]
         items.append((_loc_pointer(loc), _MESSAGES.get(e["type"], e["msg"])))
-    return invalid(items)
+    problem = invalid(items)
+    if len(raw) > len(items):
+        problem.omitted = len(raw) - len(items)
+        problem.detail = f"{items[0][0] or '/'}: {items[0][1]} (and {len(raw) - 1} more)"
+    return problem
 
 
 def from_engine_error(exc: EngineError) -> ProblemError:
@@ -136,7 +144,7 @@ def problem_response(p: ProblemError) -> Response:
         "status": p.status,
         "detail": p.detail,
         "errors": [{"pointer": ptr, "detail": d} for ptr, d in p.errors[:MAX_LISTED_ERRORS]],
-        "errors_omitted": max(0, len(p.errors) - MAX_LISTED_ERRORS),
+        "errors_omitted": max(0, len(p.errors) - MAX_LISTED_ERRORS) + p.omitted,
     }
     return Response(orjson.dumps(body), status_code=p.status, media_type=PROBLEM_JSON, headers=p.headers)
 
