@@ -106,10 +106,8 @@ _PARSER_LIMITS = {
 
 def from_validation_error(exc: ValidationError | RequestValidationError) -> ProblemError:
     """A 422 (or 400 for a body that is not JSON) from pydantic's errors; never echoes input."""
-    if isinstance(exc, ValidationError):  # through JSON: ten times faster than .errors() for 200k errors
-        raw = orjson.loads(exc.json(include_url=False, include_input=False))
-    else:
-        raw = exc.errors()
+    # through JSON: ten times faster than .errors() for 200k errors
+    raw = orjson.loads(exc.json(include_url=False, include_input=False)) if isinstance(exc, ValidationError) else exc.errors()
     if any(e["type"] == "json_invalid" for e in raw):
         msg = next(e for e in raw if e["type"] == "json_invalid").get("ctx", {}).get("error", "")
         for symptom, meaning in _PARSER_LIMITS.items():  # valid JSON beyond what the parser takes: a 422, not a 400
@@ -175,7 +173,7 @@ def install(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         rid = request_id.get()
-        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc, extra={"request_id": rid})
         detail = f"the server failed unexpectedly; the error was logged with request id {rid}"
         return problem_response(ProblemError(500, detail, [], "internal-error", headers={"X-Request-ID": rid}))
 

@@ -12,7 +12,10 @@ from fastapi.testclient import TestClient
 from tests.robustness.problems import assert_problem
 
 JSON = {"content-type": "application/json"}
-PRIMER_NETWORK = b'{"layers": [{"weights": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], "activation": "tanh"}, {"weights": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]}]}'
+PRIMER_NETWORK = (
+    b'{"layers": [{"weights": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], "activation": "tanh"},'
+    b' {"weights": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]}]}'
+)
 
 
 def post(client: TestClient, body: bytes, path: str = "/v1/backward", headers: dict[str, str] | None = None) -> Any:

@@ -5,6 +5,7 @@ Memory and CPU are read from /proc/<pid> of the server process (tests/server.py)
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -62,7 +63,7 @@ def largest_allowed_request() -> bytes:
     rng = np.random.default_rng(0)
     sizes = [784, 1000, 250, 10]
     layers: list[dict[str, Any]] = [
-        {"weights": rng.normal(0, 0.05, (K, M)), "bias": np.zeros(K), "activation": "relu"} for M, K in zip(sizes, sizes[1:], strict=False)
+        {"weights": rng.normal(0, 0.05, (K, M)), "bias": np.zeros(K), "activation": "relu"} for M, K in itertools.pairwise(sizes)
     ]
     layers[-1]["activation"] = "softmax"
     x, t = rng.uniform(0, 1, (256, 784)), np.eye(10)[rng.integers(0, 10, 256)]
@@ -91,7 +92,9 @@ def test_livez_stays_fast_while_the_largest_request_computes(server: ServerProce
         thread.join()
     assert result["r"].status == 200
     ms = 1000 * np.array(latencies)
-    print(f"\n/livez during the largest request: n={len(ms)} p50={np.median(ms):.1f} ms p99={np.percentile(ms, 99):.1f} ms max={ms.max():.1f} ms")
+    print(
+        f"\n/livez during the largest request: n={len(ms)} p50={np.median(ms):.1f} ms p99={np.percentile(ms, 99):.1f} ms max={ms.max():.1f} ms"
+    )
     assert np.median(ms) < 100
 
 
