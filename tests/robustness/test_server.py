@@ -92,10 +92,9 @@ def test_livez_stays_fast_while_the_largest_request_computes(server: ServerProce
         thread.join()
     assert result["r"].status == 200
     ms = 1000 * np.array(latencies)
-    print(
-        f"\n/livez during the largest request: n={len(ms)} p50={np.median(ms):.1f} ms p99={np.percentile(ms, 99):.1f} ms max={ms.max():.1f} ms"
-    )
-    assert np.median(ms) < 100
+    p50, p99 = np.percentile(ms, [50, 99])
+    print(f"\n/livez during the largest request: n={len(ms)} p50={p50:.1f} ms p99={p99:.1f} ms max={ms.max():.1f} ms")
+    assert p50 < 100
 
 
 SLOW_ENV = {
