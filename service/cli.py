@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.workers,
         log_level=args.log_level,
         log_config=uvicorn_log_config(args.log_level),
+        access_log=False,  # service.middleware.request_id logs each request, with its id
     )
 
 

@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
 def uvicorn_log_config(level: str) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for uvicorn: JSON lines on stderr for uvicorn's and the service's loggers.
 
-    uvicorn's own access log is off: :mod:`service.middleware.request_id` logs each request with its id.
+    Run uvicorn with ``access_log=False``: :mod:`service.middleware.request_id` logs each request with its id.
     """
     handler = {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"], "stream": "ext://sys.stderr"}
     return {
@@ -57,7 +57,6 @@ def uvicorn_log_config(level: str) -> dict[str, Any]:
         "handlers": {"default": handler},
         "loggers": {
             "uvicorn": {"handlers": ["default"], "level": level.upper(), "propagate": False},
-            "uvicorn.access": {"handlers": ["default"], "level": "WARNING", "propagate": False},
             "service": {"handlers": ["default"], "level": level.upper(), "propagate": False},
         },
     }
