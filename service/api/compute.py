@@ -38,5 +38,5 @@ async def compute(body: bytes | bytearray, model: type[M], work: Callable[[M], d
             deadline.checkpoint()
             return dump(work(request))
 
-    async with gate().slot():
+    async with gate(len(body)).slot():
         return Response(await run_in_threadpool(run), media_type="application/json")

@@ -4,7 +4,8 @@ Queueing without a bound lets a burst pile up work (and memory) that no client
 will wait for. Each worker process runs at most ``max_concurrent_computations``
 at a time and lets ``max_queued_computations`` more wait, for at most
 ``max_compute_seconds``; any other request is refused immediately with 503 and
-``Retry-After``, before its body is parsed.
+``Retry-After``, before its body is parsed. Small bodies have a lane (a gate) of
+their own, so that a primer-sized request does not queue behind MNIST-sized ones.
 """
 
 from __future__ import annotations
@@ -60,13 +61,22 @@ def overloaded(retry_after: float, why: str) -> ProblemError:
     )
 
 
-_gates: WeakKeyDictionary[asyncio.AbstractEventLoop, Gate] = WeakKeyDictionary()
+#: Bodies up to this size take the small lane. Within the limits, their work is
+#: tiny (at most ~16k numbers), so they never wait behind large computations.
+SMALL_BODY_BYTES = 64 * 1024
+
+_gates: WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Gate, Gate]] = WeakKeyDictionary()
 
 
-def gate() -> Gate:
-    """This event loop's gate (one per worker process; tests may run several loops)."""
+def gate(body_bytes: int) -> Gate:
+    """This event loop's gate for a body of this size (one pair per worker process; tests may run several loops)."""
     loop = asyncio.get_running_loop()
     if loop not in _gates:
-        s = get_settings()
-        _gates[loop] = Gate(s.max_concurrent_computations, s.max_queued_computations, s.max_compute_seconds)
-    return _gates[loop]
+        _gates[loop] = (_new_gate(), _new_gate())
+    small, large = _gates[loop]
+    return small if body_bytes <= SMALL_BODY_BYTES else large
+
+
+def _new_gate() -> Gate:
+    s = get_settings()
+    return Gate(s.max_concurrent_computations, s.max_queued_computations, s.max_compute_seconds)

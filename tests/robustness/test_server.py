@@ -129,7 +129,8 @@ def test_timeout_is_504_and_frees_the_cpu_and_busy_server_answers_503() -> None:
         thread.start()
         time.sleep(0.5)  # the slow request holds the only slot now
         start = time.perf_counter()
-        busy = client.post("/v1/forward", content=b'{"network": {"layers": [{"weights": [[1.0]]}]}, "x": [1.0]}', headers=JSON)
+        large = b'{"network": {"layers": [{"weights": [[1.0]]}]}, "x": [1.0]' + b" " * 70_000 + b"}"  # the large lane
+        busy = client.post("/v1/forward", content=large, headers=JSON)
         busy_seconds = time.perf_counter() - start
         thread.join()
         assert_problem(busy.status_code, busy.headers, busy.content, 503)
@@ -152,3 +153,4 @@ def test_timeout_is_504_and_frees_the_cpu_and_busy_server_answers_503() -> None:
         )
         assert after.status_code == 200
         assert idle_cpu < 0.2
+        assert client.post("/v1/forward", content=large, headers=JSON).status_code == 200  # the slot is free again
