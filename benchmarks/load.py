@@ -9,7 +9,9 @@ everything. Each client picks a request kind at random (seeded):
 - ``primer``: the primer's 2-3-2 backward pass;
 - ``mnist``: 784-512-512-10 backward pass with a batch of 16 (~14 MB of JSON);
 - ``oversize``: a 40 MiB body (413), and a gzip bomb decoding past 32 MiB (413);
-- ``invalid``: malformed JSON (400), NaN (422), a batch over max_batch_rows (422), text/plain (415).
+- ``invalid``: malformed JSON (400), NaN (422), a batch over max_batch_rows (422), text/plain (415);
+
+and one more client asks ``GET /livez`` ten times a second.
 
 It prints, per kind, the count, statuses and p50/p99 latency, the number of
 unexpected answers (anything but 200 for good kinds and the deliberate 4xx for
@@ -122,6 +124,15 @@ async def client(
         record(kind.name, status, expected, time.perf_counter() - start)
 
 
+async def probe_livez(http: httpx.AsyncClient, stop_at: float, record: Callable[[str, int, int, float], None]) -> None:
+    """One more client: GET /livez ten times a second, on its own connection."""
+    while time.monotonic() < stop_at:
+        start = time.perf_counter()
+        r = await http.get("/livez")
+        record("livez", r.status_code, 200, time.perf_counter() - start)
+        await asyncio.sleep(0.1)
+
+
 async def sample_memory(server: ServerProcess, stop_at: float, samples: list[tuple[float, int]], t0: float) -> None:
     while time.monotonic() < stop_at:
         samples.append((time.monotonic() - t0, server.rss_bytes()))
@@ -147,18 +158,23 @@ async def run(server: ServerProcess, seconds: float, warmup: float, concurrency:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as http:
         rngs = [random.Random(seed + i) for i in range(concurrency)]
-        await asyncio.gather(sample_memory(server, stop_at, memory, t0), *(client(http, kinds, rng, stop_at, record) for rng in rngs))
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as health:
+            await asyncio.gather(
+                sample_memory(server, stop_at, memory, t0),
+                probe_livez(health, stop_at, record),
+                *(client(http, kinds, rng, stop_at, record) for rng in rngs),
+            )
 
     print(f"\nload: {concurrency} clients, {warmup:.0f} s warm-up, {seconds:.0f} s measured, seed {seed}, server pid {server.pid}")
     print(f"{'kind':<10}{'requests':>9}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}  statuses")
     total = 0
-    for kind in kinds:
-        ms = 1000 * np.array(results.latencies[kind.name] or [np.nan])
-        n = len(results.latencies[kind.name])
+    for name in [kind.name for kind in kinds] + ["livez"]:
+        ms = 1000 * np.array(results.latencies[name] or [np.nan])
+        n = len(results.latencies[name])
         total += n
-        statuses = ", ".join(f"{s}: {c}" for s, c in sorted(results.statuses[kind.name].items()))
+        statuses = ", ".join(f"{s}: {c}" for s, c in sorted(results.statuses[name].items()))
         p50, p99 = np.percentile(ms, [50, 99])
-        print(f"{kind.name:<10}{n:>9}{p50:>10.1f}{p99:>10.1f}{ms.max():>10.1f}  {statuses}")
+        print(f"{name:<10}{n:>9}{p50:>10.1f}{p99:>10.1f}{ms.max():>10.1f}  {statuses}")
     server_errors = sum(c for counts in results.statuses.values() for s, c in counts.items() if s >= 500 or s < 0)
     unexpected = dict(results.unexpected) or 0
     print(f"total {total} requests ({total / seconds:.1f}/s); unexpected answers: {unexpected}; 5xx or transport errors: {server_errors}")

@@ -10,11 +10,13 @@ docs complete by declaring the request body that the route parses itself.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import BaseModel
 
+from service.api.gate import gate
 from service.config import get_settings
 from service.errors import ProblemError
 
@@ -24,8 +26,14 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def read_json_bytes(request: Request) -> bytearray:
-    """The body's bytes: 415 unless it is JSON, 413 once it passes ``max_body_bytes``."""
+async def read_json_bytes(request: Request) -> AsyncIterator[bytearray]:
+    """The body's bytes, read once this request holds a computation slot; the slot is held until the response.
+
+    415 unless the body is JSON and 413 if its declared length is over
+    ``max_body_bytes``, both at once; then a slot of the :mod:`~service.api.gate`
+    (a fast 503 if there is none), and only then the body, which is not read at
+    all while the request waits: a queue of requests holds no bodies in memory.
+    """
     if not _is_json(request.headers.get("content-type", "")):
         raise ProblemError(
             415,
@@ -35,9 +43,15 @@ async def read_json_bytes(request: Request) -> bytearray:
             "Unsupported Media Type",
         )
     limit = get_settings().max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large(limit, int(declared))
+    header = request.headers.get("content-length", "")
+    declared = int(header) if header.isdigit() else None
+    if declared is not None and declared > limit:
+        raise too_large(limit, declared)
+    async with gate(declared).slot():
+        yield await _read(request, limit)
+
+
+async def _read(request: Request, limit: int) -> bytearray:
     body = bytearray()  # one growing buffer: large, so malloc maps it and frees it back to the OS
     async for chunk in request.stream():
         if len(body) + len(chunk) > limit:
@@ -52,7 +66,8 @@ def too_large(limit: int, size: int, when: str = "") -> ProblemError:
     return ProblemError(413, f"{sent}; the limit max_body_bytes is {limit:,}", [("", sent)], "body-too-large", "Content Too Large")
 
 
-JsonBytes = Annotated[bytearray, Depends(read_json_bytes)]
+#: The body, read holding a computation slot that is released when the route returns (before the response is sent).
+JsonBytes = Annotated[bytearray, Depends(read_json_bytes, scope="function")]
 
 
 #: The models named by :func:`json_body`; their schemas join the OpenAPI components.

@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from service.api import deadline
-from service.api.gate import gate
 from service.config import get_settings
 from service.errors import from_validation_error
 from service.schemas.responses import dump
@@ -23,9 +22,9 @@ async def compute(body: bytes | bytearray, model: type[M], work: Callable[[M], d
 
     Parsing, the engine and serialization are CPU-bound; none of it runs on the
     event loop, so health checks and small requests stay fast while this runs.
-    The work waits for a slot of the :mod:`~service.api.gate` (503 when there is
-    none) and must pass :func:`service.api.deadline.checkpoint` to the engine (504
-    once ``max_compute_seconds`` have passed).
+    The body was read holding a slot of the :mod:`~service.api.gate`; the work
+    must pass :func:`service.api.deadline.checkpoint` to the engine (504 once
+    ``max_compute_seconds`` have passed).
     """
     seconds = get_settings().max_compute_seconds
 
@@ -38,5 +37,4 @@ async def compute(body: bytes | bytearray, model: type[M], work: Callable[[M], d
             deadline.checkpoint()
             return dump(work(request))
 
-    async with gate(len(body)).slot():
-        return Response(await run_in_threadpool(run), media_type="application/json")
+    return Response(await run_in_threadpool(run), media_type="application/json")

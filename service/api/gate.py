@@ -4,7 +4,7 @@ Queueing without a bound lets a burst pile up work (and memory) that no client
 will wait for. Each worker process runs at most ``max_concurrent_computations``
 at a time and lets ``max_queued_computations`` more wait, for at most
 ``max_compute_seconds``; any other request is refused immediately with 503 and
-``Retry-After``, before its body is parsed. Small bodies have a lane (a gate) of
+``Retry-After``, before its body is read (service/api/body.py). Small bodies have a lane (a gate) of
 their own, so that a primer-sized request does not queue behind MNIST-sized ones.
 """
 
@@ -68,13 +68,16 @@ SMALL_BODY_BYTES = 64 * 1024
 _gates: WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Gate, Gate]] = WeakKeyDictionary()
 
 
-def gate(body_bytes: int) -> Gate:
-    """This event loop's gate for a body of this size (one pair per worker process; tests may run several loops)."""
+def gate(body_bytes: int | None) -> Gate:
+    """This event loop's gate for a body of this declared size (None: unknown, so large).
+
+    One pair of gates per worker process; tests may run several event loops.
+    """
     loop = asyncio.get_running_loop()
     if loop not in _gates:
         _gates[loop] = (_new_gate(), _new_gate())
     small, large = _gates[loop]
-    return small if body_bytes <= SMALL_BODY_BYTES else large
+    return small if body_bytes is not None and body_bytes <= SMALL_BODY_BYTES else large
 
 
 def _new_gate() -> Gate:
