@@ -71,7 +71,7 @@ class LayerIn(WireModel):
 class NetworkIn(WireModel):
     """A dense feed-forward network: layer l's weights have as many columns as layer l−1 has rows."""
 
-    layers: list[LayerIn] = Field(min_length=1)
+    layers: list[LayerIn] = Field(min_length=1, fail_fast=True)  # a list of 10M bad layers: one error, not 10M
 
     def to_engine(self, dtype: np.dtype[Any]) -> list[Layer]:
         """The engine's layers, after checking that consecutive sizes fit (M⁽ˡ⁾ = K⁽ˡ⁻¹⁾)."""

@@ -8,9 +8,10 @@ with one entry per layer, shaped like that layer's W and b.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
+from pydantic.types import FailFast
 
 from service.engine.network import Array, Layer
 from service.engine.optimizers import Optimizer, OptimizerState
@@ -40,7 +41,10 @@ class OptimizerStateIn(WireModel):
     """The optimizer state returned by the previous step."""
 
     step: int = Field(ge=0, description="steps taken so far")
-    slots: dict[str, list[SlotIn]] = Field(default_factory=dict, description="per slot, one entry per layer")
+    # fail fast and few keys: a body of 10M bad entries must cost one error, not 10M (12 GB)
+    slots: dict[str, Annotated[list[SlotIn], FailFast()]] = Field(
+        default_factory=dict, max_length=16, description="per slot, one entry per layer"
+    )
 
     def to_engine(self, optimizer: Optimizer, layers: Sequence[Layer]) -> OptimizerState:
         """The engine's state; every slot must be the optimizer's and shaped like the parameters."""

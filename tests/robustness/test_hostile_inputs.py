@@ -120,3 +120,27 @@ def test_broken_gzip_is_400(client: TestClient, body: bytes) -> None:
 @pytest.mark.parametrize(("method", "path", "status"), [("GET", "/v1/nope", 404), ("GET", "/v1/backward", 405), ("DELETE", "/livez", 405)])
 def test_starlettes_own_errors_are_problem_json(client: TestClient, method: str, path: str, status: int) -> None:
     problem(client.request(method, path), status)
+
+
+# Lists of bad items: pydantic reports every bad item by default, and each error
+# costs ~1 KB of server memory: 10M bad layers in a 29 MiB body took 110 s and 12 GB.
+# With fail_fast, a list stops at its first bad item: one error, whatever the length.
+BAD_LISTS = {
+    "layers": b'{"network": {"layers": [' + b"{}," * 999_999 + b'{}]}, "x": [1.0]}',
+    "optimizer slots": b'{"network": {"layers": [{"weights": [[1.0]]}]}, "x": [1.0], "t": [1.0], "optimizer": {"name": "sgd"},'
+    b' "optimizer_state": {"step": 0, "slots": {"m": [' + b"{}," * 999_999 + b"{}]}}}",
+}
+
+
+@pytest.mark.parametrize("body", BAD_LISTS.values(), ids=BAD_LISTS.keys())
+def test_a_million_bad_items_cost_one_error(client: TestClient, body: bytes) -> None:
+    p = problem(post(client, body, "/v1/train-step"), 422)
+    assert p["errors_omitted"] == 0
+
+
+@pytest.mark.xfail(reason="needs fail_fast=True on the two list schemas of service/schemas/tensor.py (not this branch's file)", strict=True)
+def test_a_hundred_thousand_empty_rows_cost_one_error(client: TestClient) -> None:
+    """Today: 100k errors (~200 MB); a 32 MiB body of `[],` would need ~20 GB."""
+    body = b'{"network": {"layers": [{"weights": [[1.0]]}]}, "x": [' + b"[]," * 99_999 + b"[]]}"
+    p = problem(post(client, body, "/v1/forward"), 422)
+    assert p["errors_omitted"] == 0
