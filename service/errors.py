@@ -67,11 +67,14 @@ class ProblemError(Exception):
         return self.detail
 
 
-def invalid(errors: Sequence[tuple[str, str]], status: int = 422, slug: str = "invalid-request", title: str | None = None) -> ProblemError:
-    """A 422 for these (pointer, detail) pairs; the first one is the summary."""
+def invalid(
+    errors: Sequence[tuple[str, str]], status: int = 422, slug: str = "invalid-request", title: str | None = None, omitted: int = 0
+) -> ProblemError:
+    """A 422 for these (pointer, detail) pairs, and ``omitted`` more not described; the first one is the summary."""
     first_pointer, first_detail = errors[0]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ProblemError(status, f"{first_pointer or '/'}: {first_detail}{more}", list(errors), slug, title)
+    others = len(errors) - 1 + omitted
+    more = f" (and {others} more)" if others else ""
+    return ProblemError(status, f"{first_pointer or '/'}: {first_detail}{more}", list(errors), slug, title, omitted=omitted)
 
 
 def pointer(*parts: str | int) -> str:
@@ -118,11 +121,7 @@ def from_validation_error(exc: ValidationError | RequestValidationError) -> Prob
     for e in raw[:MAX_LISTED_ERRORS]:  # 200k errors are counted, not described
         loc = e["loc"][1:] if isinstance(exc, RequestValidationError) and e["loc"][:1] == ("body",) else e["loc"]
         items.append((_loc_pointer(loc), _MESSAGES.get(e["type"], e["msg"])))
-    problem = invalid(items)
-    if len(raw) > len(items):
-        problem.omitted = len(raw) - len(items)
-        problem.detail = f"{items[0][0] or '/'}: {items[0][1]} (and {len(raw) - 1} more)"
-    return problem
+    return invalid(items, omitted=len(raw) - len(items))
 
 
 def from_engine_error(exc: EngineError) -> ProblemError:

@@ -27,7 +27,7 @@ def _is_json(content_type: str) -> bool:
 
 
 async def read_json_bytes(request: Request) -> AsyncIterator[bytearray]:
-    """The body's bytes, read once this request holds a computation slot; the slot is held until the response.
+    """The body's bytes, read once this request holds a computation slot, which it keeps until the route returns.
 
     415 unless the body is JSON and 413 if its declared length is over
     ``max_body_bytes``, both at once; then a slot of the :mod:`~service.api.gate`

@@ -24,7 +24,6 @@ class Gate:
     """At most ``running`` holders at once and ``queued`` waiters; :meth:`slot` refuses the rest."""
 
     def __init__(self, running: int, queued: int, wait_seconds: float) -> None:
-        self.running = running
         self.capacity = running + queued
         self.wait_seconds = wait_seconds
         self.inside = 0
@@ -34,7 +33,7 @@ class Gate:
     async def slot(self) -> AsyncIterator[None]:
         """Hold one of the running slots for the block; 503 if the queue is full or the wait too long."""
         if self.inside >= self.capacity:
-            raise overloaded(self.wait_seconds, "all computation slots are busy and the queue is full")
+            raise overloaded(1, "all computation slots are busy and the queue is full")
         self.inside += 1
         try:
             try:
