@@ -132,6 +132,15 @@ def from_engine_error(exc: EngineError) -> ProblemError:
     return ProblemError(422, str(exc), [("", str(exc))])
 
 
+#: Longest text of one field of a problem: 20 errors with a pointer and a detail each stay far below 64 KiB.
+MAX_TEXT = 1000
+
+
+def _clip(text: str) -> str:
+    """``text``, cut to MAX_TEXT characters: a pointer or message may contain a (huge) key the client sent."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
 def problem_response(p: ProblemError) -> Response:
     """The problem+json response for ``p``."""
     title = p.title or ("Invalid request" if p.slug == "invalid-request" else HTTPStatus(p.status).phrase)
@@ -139,8 +148,8 @@ def problem_response(p: ProblemError) -> Response:
         "type": f"urn:gradient-service:problem:{p.slug}",
         "title": title,
         "status": p.status,
-        "detail": p.detail,
-        "errors": [{"pointer": ptr, "detail": d} for ptr, d in p.errors[:MAX_LISTED_ERRORS]],
+        "detail": _clip(p.detail),
+        "errors": [{"pointer": _clip(ptr), "detail": _clip(d)} for ptr, d in p.errors[:MAX_LISTED_ERRORS]],
         "errors_omitted": max(0, len(p.errors) - MAX_LISTED_ERRORS) + p.omitted,
     }
     return Response(orjson.dumps(body), status_code=p.status, media_type=PROBLEM_JSON, headers=p.headers)

@@ -6,6 +6,7 @@ import gzip
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -82,8 +83,6 @@ def test_missing_or_wrong_content_type_is_415(client: TestClient, primer: dict[s
 
 
 def test_json_with_charset_is_accepted(client: TestClient, primer: dict[str, Any]) -> None:
-    import orjson
-
     r = post(client, orjson.dumps(primer["request"]), headers={"content-type": "application/json; charset=utf-8"})
     assert r.status_code == 200
 
@@ -95,8 +94,6 @@ def test_unknown_content_encoding_is_415(client: TestClient, encoding: str) -> N
 
 
 def test_gzip_body_is_accepted(client: TestClient, primer: dict[str, Any]) -> None:
-    import orjson
-
     plain = post(client, orjson.dumps(primer["request"]))
     zipped = post(client, gzip.compress(orjson.dumps(primer["request"])), headers={**JSON, "content-encoding": "gzip"})
     assert zipped.status_code == 200
@@ -144,3 +141,17 @@ def test_a_hundred_thousand_empty_rows_cost_one_error(client: TestClient) -> Non
     body = b'{"network": {"layers": [{"weights": [[1.0]]}]}, "x": [' + b"[]," * 99_999 + b"[]]}"
     p = problem(post(client, body, "/v1/forward"), 422)
     assert p["errors_omitted"] == 0
+
+
+def test_a_huge_key_is_not_echoed_in_full(client: TestClient) -> None:
+    """A 1 MB optimizer slot name: the 422 points at it, cut short, and stays under 64 KiB."""
+    key = "k" * 1_000_000
+    body = {
+        "network": {"layers": [{"weights": [[1.0]]}]},
+        "x": [1.0],
+        "t": [1.0],
+        "optimizer": {"name": "sgd"},
+        "optimizer_state": {"step": 0, "slots": {key: []}},
+    }
+    p = problem(post(client, orjson.dumps(body), "/v1/train-step"), 422, not_echoed=key[:2000].encode())
+    assert p["errors"][0]["pointer"].startswith("/optimizer_state/slots/kkk")
