@@ -68,6 +68,8 @@ class _GunzipReceive:
         self.decoded += len(body)
         if self.decoded > self.max_bytes:
             raise too_large(self.max_bytes, self.decoded, "after gzip decoding")
+        if self.decompressor.unused_data:
+            raise _not_gzip("there are bytes after the end of the gzip stream")
         if not message.get("more_body", False) and not self.decompressor.eof:
             raise _not_gzip("the gzip stream ends early")
         return {**message, "body": body}

@@ -108,7 +108,14 @@ def test_gzip_bomb_is_413_after_the_limit(client: TestClient) -> None:
     assert "after gzip decoding" in p["detail"]
 
 
-@pytest.mark.parametrize("body", [b"not gzip at all", gzip.compress(b'{"x": [1.0, 2.0]}')[:-12]], ids=["garbage", "truncated"])
+BROKEN_GZIP = {
+    "garbage": b"not gzip at all",
+    "truncated": gzip.compress(b'{"x": [1.0, 2.0]}')[:-12],
+    "trailing bytes": gzip.compress(b'{"x": [1.0, 2.0]}') + b"{}",
+}
+
+
+@pytest.mark.parametrize("body", BROKEN_GZIP.values(), ids=BROKEN_GZIP.keys())
 def test_broken_gzip_is_400(client: TestClient, body: bytes) -> None:
     p = problem(post(client, body, headers={**JSON, "content-encoding": "gzip"}), 400)
     assert "gzip" in p["detail"]
