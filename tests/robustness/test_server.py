@@ -154,3 +154,21 @@ def test_timeout_is_504_and_frees_the_cpu_and_busy_server_answers_503() -> None:
         assert after.status_code == 200
         assert idle_cpu < 0.2
         assert client.post("/v1/forward", content=large, headers=JSON).status_code == 200  # the slot is free again
+
+
+def test_each_request_is_logged_as_json_with_its_id(server: ServerProcess) -> None:
+    r = httpx.post(server.url + "/v1/forward", content=b"{", headers={**JSON, "X-Request-ID": "log-me-7"})
+    assert r.headers["x-request-id"] == "log-me-7"
+    deadline = time.monotonic() + 5
+    lines: list[dict[str, Any]] = []
+    while not lines and time.monotonic() < deadline:  # the line is written just after the response
+        lines = [entry for entry in map(orjson.loads, server.log().splitlines()) if entry.get("request_id") == "log-me-7"]
+        time.sleep(0.05)
+    assert lines == [lines[0]]
+    assert {k: lines[0][k] for k in ("logger", "message", "method", "path", "status")} == {
+        "logger": "service.access",
+        "message": "request",
+        "method": "POST",
+        "path": "/v1/forward",
+        "status": 400,
+    }
