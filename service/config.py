@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="port the console script binds")
     workers: int = Field(1, ge=1, description="uvicorn worker processes started by the console script")
     log_level: str = Field("info", description="uvicorn log level")
-    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="largest request body accepted (413 above)")
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="request body, in bytes, also after gzip decoding (413 above)")
 
     # Limits on what a request may ask the engine to do (422 above; see service/limits.py).
     # The defaults serve a 784-512-512-10 network (669,706 parameters) with a batch of 256.
@@ -29,9 +29,11 @@ class Settings(BaseSettings):
     max_train_steps: int = Field(1000, ge=1, description="optimizer steps one training request may take")
 
     # Time and concurrency (service/api/gate.py, service/api/deadline.py).
-    max_compute_seconds: float = Field(30.0, gt=0, description="time one computation may run (504 after)")
-    max_concurrent_computations: int = Field(2, ge=1, description="computations running at once in a worker process")
-    max_queued_computations: int = Field(64, ge=0, description="computations waiting for a slot (503 beyond)")
+    max_compute_seconds: float = Field(30.0, gt=0, description="time one computation may run (504 after; the computation stops)")
+    max_concurrent_computations: int = Field(
+        2, ge=1, description="computations running at once per worker process, in each of two lanes (bodies up to 64 KiB, and larger)"
+    )
+    max_queued_computations: int = Field(64, ge=0, description="computations waiting for a slot, per lane (503 with Retry-After beyond)")
 
     # Access (service/middleware/).
     api_keys: SecretStr = Field(SecretStr(""), description="comma-separated API keys; empty: no key needed")

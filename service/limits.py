@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -18,19 +19,24 @@ from service.config import Settings, get_settings
 from service.errors import ProblemError, invalid, pointer
 
 
+def _setting(name: str) -> Any:
+    """A field described as the setting of the same name is (one description, in service/config.py)."""
+    return Field(description=Settings.model_fields[name].description)
+
+
 class Limits(BaseModel):
     """The limits of this server (``GET /v1/limits``); each is the setting ``GRADIENT_<NAME>``."""
 
-    max_body_bytes: int = Field(description="request body, in bytes (also after gzip decoding); 413 above")
-    max_layers: int = Field(description="layers in a network")
-    max_units_per_layer: int = Field(description="rows or columns of one layer's weights")
-    max_parameters: int = Field(description="weights and biases of a network, in total")
-    max_batch_rows: int = Field(description="data points (rows of x) in one request")
-    max_batch_parameters: int = Field(description="rows of x × parameters: the compute budget of one pass")
-    max_train_steps: int = Field(description="optimizer steps in one training request")
-    max_compute_seconds: float = Field(description="time one computation may run; 504 after")
-    max_concurrent_computations: int = Field(description="computations running at once per worker process")
-    max_queued_computations: int = Field(description="computations waiting for a slot; 503 with Retry-After beyond")
+    max_body_bytes: int = _setting("max_body_bytes")
+    max_layers: int = _setting("max_layers")
+    max_units_per_layer: int = _setting("max_units_per_layer")
+    max_parameters: int = _setting("max_parameters")
+    max_batch_rows: int = _setting("max_batch_rows")
+    max_batch_parameters: int = _setting("max_batch_parameters")
+    max_train_steps: int = _setting("max_train_steps")
+    max_compute_seconds: float = _setting("max_compute_seconds")
+    max_concurrent_computations: int = _setting("max_concurrent_computations")
+    max_queued_computations: int = _setting("max_queued_computations")
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
