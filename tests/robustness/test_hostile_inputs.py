@@ -66,7 +66,7 @@ def test_bad_number_at_a_random_position_is_pointed_at(client: TestClient, token
     for k in (first, second):
         values[k // 7][k % 7] = token
     matrix = b"[" + b", ".join(b"[" + b", ".join(row) + b"]" for row in values) + b"]"
-    row = b"[[" + b", ".join([b"0.5"] * 7) + b"]]"  # a 1 × 7 matrix: W for a batch x, or x for a 12 × 7 W
+    row = b"[[" + b", ".join([b"0.5"] * 7) + b"]]"  # 1 × 7: one point for the 12 × 7 W, or the W for 12 points
     weights, x = (matrix, row) if field == "weights" else (row, matrix)
     body = b'{"network": {"layers": [{"weights": ' + weights + b"}]}, " + b'"x": ' + x + b"}"
     p = problem(post(client, body, "/v1/forward"), 422)
