@@ -6,6 +6,7 @@ The limit applies to the decoded bytes, so a small gzip bomb is refused with a
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 
 from starlette.datastructures import Headers
@@ -47,32 +48,45 @@ class ContentEncodingMiddleware:
             await problem_response(problem)(scope, receive, send)
 
 
+#: Decoded bytes per step. Decoding runs on the event loop; between steps it serves others.
+STEP_BYTES = 1 << 20
+
+
 class _GunzipReceive:
-    """A ``receive`` that gunzips each body chunk, refusing more than ``max_bytes`` decoded bytes."""
+    """A ``receive`` that gunzips the body in steps of at most STEP_BYTES, refusing more than ``max_bytes`` decoded bytes."""
 
     def __init__(self, receive: Receive, max_bytes: int) -> None:
         self.receive = receive
         self.max_bytes = max_bytes
         self.decoded = 0
         self.decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        self.pending = b""  # compressed bytes received but not yet decoded
+        self.full = False  # the last step filled its output: zlib may hold more
+        self.more_body = True
 
     async def __call__(self) -> Message:
-        message = await self.receive()
-        if message["type"] != "http.request":
-            return message
-        room = self.max_bytes - self.decoded + 1  # one byte more than allowed tells "too large" from "exactly full"
+        if self.pending or self.full:
+            await asyncio.sleep(0)  # a step done: let the event loop serve other requests
+        else:
+            message = await self.receive()
+            if message["type"] != "http.request":
+                return message
+            self.pending, self.more_body = message.get("body", b""), message.get("more_body", False)
+        room = min(STEP_BYTES, self.max_bytes - self.decoded + 1)  # +1 tells "too large" from "exactly full"
         try:
-            body = self.decompressor.decompress(message.get("body", b""), room)
+            body = self.decompressor.decompress(self.pending, room)
         except zlib.error as exc:
             raise _not_gzip(str(exc)) from None
+        self.pending, self.full = self.decompressor.unconsumed_tail, len(body) == room
         self.decoded += len(body)
         if self.decoded > self.max_bytes:
             raise too_large(self.max_bytes, self.decoded, "after gzip decoding")
         if self.decompressor.unused_data:
             raise _not_gzip("there are bytes after the end of the gzip stream")
-        if not message.get("more_body", False) and not self.decompressor.eof:
+        more = self.more_body or bool(self.pending) or (self.full and not self.decompressor.eof)
+        if not more and not self.decompressor.eof:
             raise _not_gzip("the gzip stream ends early")
-        return {**message, "body": body}
+        return {"type": "http.request", "body": body, "more_body": more}
 
 
 def _not_gzip(why: str) -> ProblemError:
