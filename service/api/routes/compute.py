@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from service.api.body import JsonBytes, json_body
 from service.api.compute import answer_examples, compute
+from service.api.deadline import checkpoint
 from service.engine import backward as engine_backward
 from service.engine import forward as engine_forward
 from service.engine.extras import input_jacobian, per_example_gradients
@@ -31,13 +32,13 @@ router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
 
 def _forward(req: ForwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
-    return forward_body(engine_forward(inputs.layers, inputs.x), inputs.batched)
+    return forward_body(engine_forward(inputs.layers, inputs.x, checkpoint), inputs.batched)
 
 
 def _backward(req: BackwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
     req.check_extras(inputs)
-    trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction)
+    trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, checkpoint)
     per_example = per_example_gradients(inputs.layers, trace, grads, req.reduction) if req.per_example_gradients else None
     jacobian = input_jacobian(inputs.layers, trace) if req.input_jacobian else None
     return with_extras(backward_body(trace, grads, inputs.batched), per_example, jacobian, inputs.batched)
@@ -48,7 +49,7 @@ def _train_step(req: TrainStepRequest) -> dict[str, Any]:
     optimizer, state = req.optimizer_and_state(inputs)
     x, t = inputs.x, req.targets(inputs)
     step = engine_train_step(
-        inputs.layers, x, t, req.loss_function(), req.reduction, optimizer, state, regularization=req.regularization_terms()
+        inputs.layers, x, t, req.loss_function(), req.reduction, optimizer, state, checkpoint, regularization=req.regularization_terms()
     )
     return train_step_body(step, req.network.activations(), inputs.batched)
 
