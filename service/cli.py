@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from service.config import available_cpus, get_settings
+from service.logs import uvicorn_log_config
 from service.metrics import MULTIPROC_ENV
 
 
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None, app: str = "service.main:app") -> None:
             port=args.port,
             workers=workers,
             log_level=args.log_level,
+            log_config=uvicorn_log_config(args.log_level),
+            access_log=False,  # service.middleware.request_id logs each request, with its id
             timeout_graceful_shutdown=settings.graceful_timeout_seconds,
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,9 +24,44 @@ class Settings(BaseSettings):
     workers: int = Field(0, ge=0, description="uvicorn worker processes; 0: one per CPU")
     blas_threads: int = Field(0, ge=0, description="BLAS threads per worker; 0: CPUs ÷ workers, at least 1")
     log_level: str = Field("info", description="uvicorn log level")
-    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="largest request body accepted (413 above)")
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="request body, in bytes, also after gzip decoding (413 above)")
     drain_seconds: float = Field(2.0, ge=0, description="after SIGTERM, seconds /readyz answers 503 while requests are still served")
     graceful_timeout_seconds: int = Field(30, ge=0, description="after the drain, seconds in-flight requests get to finish")
+
+    # Limits on what a request may ask the engine to do (422 above; see service/limits.py).
+    # The defaults serve a 784-512-512-10 network (669,706 parameters) with a batch of 256.
+    max_layers: int = Field(64, ge=1, description="layers in a network")
+    max_units_per_layer: int = Field(4096, ge=1, description="inputs or outputs of one layer (columns or rows of its weights)")
+    max_parameters: int = Field(1 << 20, ge=1, description="weights and biases of a network, in total")
+    max_batch_rows: int = Field(1024, ge=1, description="data points (rows of x) in one request")
+    max_batch_parameters: int = Field(1 << 28, ge=1, description="rows of x times parameters: the compute budget of one pass")
+    max_extra_values: int = Field(
+        1 << 22, ge=1, description="numbers one opt-in extra of /v1/backward may return (per-example gradients, input Jacobian)"
+    )
+    max_train_steps: int = Field(1000, ge=1, description="optimizer steps one training request may take")
+
+    # Time and concurrency (service/api/gate.py, service/api/deadline.py).
+    max_compute_seconds: float = Field(30.0, gt=0, description="time one computation may run (504 after; the computation stops)")
+    max_concurrent_computations: int = Field(
+        2, ge=1, description="computations running at once per worker process, in each of two lanes (bodies up to 64 KiB, and larger)"
+    )
+    max_queued_computations: int = Field(64, ge=0, description="computations waiting for a slot, per lane (503 with Retry-After beyond)")
+
+    # Access (service/middleware/).
+    api_keys: SecretStr = Field(SecretStr(""), description="comma-separated API keys; empty: no key needed")
+    cors_origins: str = Field("", description="comma-separated origins allowed by CORS; empty: CORS off")
+
+    def api_key_list(self) -> list[str]:
+        """The configured API keys (none: access is open)."""
+        return _split(self.api_keys.get_secret_value())
+
+    def cors_origin_list(self) -> list[str]:
+        """The origins CORS allows (none: no CORS headers)."""
+        return _split(self.cors_origins)
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 @lru_cache

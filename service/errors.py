@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from service.engine.errors import DomainError, EngineError, NonFiniteError
+from service.logs import request_id
 
 log = logging.getLogger("service.errors")
 
@@ -60,16 +61,20 @@ class ProblemError(Exception):
     slug: str = "invalid-request"
     title: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    omitted: int = 0  # errors beyond those in ``errors`` that were counted but not described
 
     def __str__(self) -> str:
         return self.detail
 
 
-def invalid(errors: Sequence[tuple[str, str]], status: int = 422) -> ProblemError:
-    """A 422 for these (pointer, detail) pairs; the first one is the summary."""
+def invalid(
+    errors: Sequence[tuple[str, str]], status: int = 422, slug: str = "invalid-request", title: str | None = None, omitted: int = 0
+) -> ProblemError:
+    """A 422 for these (pointer, detail) pairs, and ``omitted`` more not described; the first one is the summary."""
     first_pointer, first_detail = errors[0]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ProblemError(status, f"{first_pointer or '/'}: {first_detail}{more}", list(errors))
+    others = len(errors) - 1 + omitted
+    more = f" (and {others} more)" if others else ""
+    return ProblemError(status, f"{first_pointer or '/'}: {first_detail}{more}", list(errors), slug, title, omitted=omitted)
 
 
 def pointer(*parts: str | int) -> str:
@@ -95,17 +100,28 @@ _MESSAGES = {
 }
 
 
+#: The JSON parser's messages for valid JSON that it will not take, and what they mean to a client.
+_PARSER_LIMITS = {
+    "recursion limit exceeded": "arrays and objects are nested deeper than the parser allows (a request needs 5 levels)",
+    "number out of range": "a number has more digits than a float64 can hold",
+}
+
+
 def from_validation_error(exc: ValidationError | RequestValidationError) -> ProblemError:
     """A 422 (or 400 for a body that is not JSON) from pydantic's errors; never echoes input."""
-    raw = exc.errors()
+    # through JSON: ten times faster than .errors() for 200k errors
+    raw = orjson.loads(exc.json(include_url=False, include_input=False)) if isinstance(exc, ValidationError) else exc.errors()
     if any(e["type"] == "json_invalid" for e in raw):
         msg = next(e for e in raw if e["type"] == "json_invalid").get("ctx", {}).get("error", "")
+        for symptom, meaning in _PARSER_LIMITS.items():  # valid JSON beyond what the parser takes: a 422, not a 400
+            if symptom in msg:
+                return invalid([("", f"{meaning} ({msg})")], slug="limit-exceeded", title="Limit exceeded")
         return ProblemError(400, f"the body is not valid JSON: {msg}", [("", f"not valid JSON: {msg}")], "malformed-json", "Malformed JSON")
     items = []
-    for e in raw:
+    for e in raw[:MAX_LISTED_ERRORS]:  # 200k errors are counted, not described
         loc = e["loc"][1:] if isinstance(exc, RequestValidationError) and e["loc"][:1] == ("body",) else e["loc"]
         items.append((tuple(loc), e["type"], _MESSAGES.get(e["type"], e["msg"])))
-    return invalid(_in_the_form_sent(items))
+    return invalid(_in_the_form_sent(items), omitted=len(raw) - len(items))
 
 
 _WRONG_FORM = {"list_type", "dict_type", "model_type", "model_attributes_type"}
@@ -148,6 +164,15 @@ def from_engine_error(exc: EngineError) -> ProblemError:
     return ProblemError(422, str(exc), [("", str(exc))])
 
 
+#: Longest text of one field of a problem: 20 errors with a pointer and a detail each stay far below 64 KiB.
+MAX_TEXT = 1000
+
+
+def _clip(text: str) -> str:
+    """``text``, cut to MAX_TEXT characters: a pointer or message may contain a (huge) key the client sent."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
 def problem_body(p: ProblemError) -> dict[str, Any]:
     """The problem+json document for ``p`` (also the error line of a streamed response)."""
     title = p.title or ("Invalid request" if p.slug == "invalid-request" else HTTPStatus(p.status).phrase)
@@ -155,9 +180,9 @@ def problem_body(p: ProblemError) -> dict[str, Any]:
         "type": f"urn:gradient-service:problem:{p.slug}",
         "title": title,
         "status": p.status,
-        "detail": p.detail,
-        "errors": [{"pointer": ptr, "detail": d} for ptr, d in p.errors[:MAX_LISTED_ERRORS]],
-        "errors_omitted": max(0, len(p.errors) - MAX_LISTED_ERRORS),
+        "detail": _clip(p.detail),
+        "errors": [{"pointer": _clip(ptr), "detail": _clip(d)} for ptr, d in p.errors[:MAX_LISTED_ERRORS]],
+        "errors_omitted": max(0, len(p.errors) - MAX_LISTED_ERRORS) + p.omitted,
     }
 
 
@@ -191,8 +216,10 @@ def install(app: FastAPI) -> None:
         return problem_response(ProblemError(exc.status_code, detail, [], slug, headers=dict(exc.headers or {})))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem_response(ProblemError(500, "the server failed unexpectedly; the error was logged", [], "internal-error"))
+        rid = request_id.get()
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc, extra={"request_id": rid})
+        detail = f"the server failed unexpectedly; the error was logged with request id {rid}"
+        return problem_response(ProblemError(500, detail, [], "internal-error", headers={"X-Request-ID": rid}))
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(ValidationError, on_validation)
@@ -206,9 +233,12 @@ def install(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     for status, text in {
-        400: "The body is not valid JSON.",
-        413: "The body is larger than the limit.",
-        415: "The body is not application/json.",
-        422: "Valid JSON that does not describe a computable request; `errors` points at each problem.",
+        400: "The body is not valid JSON (or not valid gzip).",
+        401: "An API key is needed (only when the server is configured with keys).",
+        413: "The body (after gzip decoding) is larger than `max_body_bytes`.",
+        415: "The body is not application/json, or its Content-Encoding is neither gzip nor identity.",
+        422: "Valid JSON that does not describe a computable request, or over a limit (`GET /v1/limits`); `errors` points at each problem.",
+        503: "The server is at capacity; retry after `Retry-After` seconds.",
+        504: "The computation ran past `max_compute_seconds` and was stopped.",
     }.items()
 }

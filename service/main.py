@@ -11,12 +11,15 @@ from pydantic.json_schema import models_json_schema
 from service import __version__
 from service.api.body import REQUEST_MODELS
 from service.api.metrics_middleware import MetricsMiddleware
-from service.api.routes import catalog, compute, docs, gradcheck, health
+from service.api.routes import catalog, compute, docs, gradcheck, health, limits
 from service.api.routes import networks as network_routes
 from service.api.routes import training as training_routes
+from service.config import get_settings
 from service.errors import Problem
 from service.errors import install as install_error_handlers
 from service.lifecycle import Lifecycle, lifespan
+from service.limits import describe as describe_limits
+from service.middleware import install as install_middleware
 
 DESCRIPTION = """\
 Gradients of dense feed-forward networks, in the notation of the backpropagation primer:
@@ -41,15 +44,26 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app() -> FastAPI:
     """Build the application."""
-    app = FastAPI(title="Gradient service", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None, lifespan=lifespan)
+    settings = get_settings()
+    description = f"{DESCRIPTION}\n## Limits\n\nAlso at `GET /v1/limits`; a request over one gets a 413 or 422 naming it.\n\n"
+    app = FastAPI(
+        title="Gradient service",
+        version=__version__,
+        description=description + describe_limits(settings),
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.state.lifecycle = Lifecycle()
     install_error_handlers(app)
+    install_middleware(app, settings)
     app.include_router(compute.router)
     app.include_router(health.router)
     app.include_router(training_routes.router)
     app.include_router(network_routes.router)
     app.include_router(gradcheck.router)
     app.include_router(catalog.router)
+    app.include_router(limits.router)
     docs.install(app)
     app.add_middleware(MetricsMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

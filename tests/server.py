@@ -3,19 +3,26 @@
 ``running_server()`` starts ``python -m service.cli`` (uvicorn, one or several
 workers) from this checkout, waits until ``/readyz`` answers 200, and on exit
 sends SIGTERM and waits for the process to end. Its output goes to a log file
-that failures print.
+that failures print. ``ServerProcess`` also reads the process's memory and CPU
+time from /proc, and :func:`post_raw` sends a body that the server may refuse
+before it ends.
+
+    with running_server({"GRADIENT_MAX_COMPUTE_SECONDS": "1"}) as server:
+        httpx.get(server.url + "/livez")
+        server.rss_bytes(), server.cpu_seconds()
 """
 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +48,22 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def rss_bytes(self) -> int:
+        """Resident memory now (VmRSS in /proc/<pid>/status)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far, all threads (/proc/<pid>/stat)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -60,7 +83,7 @@ def _wait_ready(server: ServerProcess, timeout: float) -> None:
 
 
 @contextmanager
-def running_server(env: dict[str, str] | None = None, workers: int = 1, start_timeout: float = 60) -> Iterator[ServerProcess]:
+def running_server(env: Mapping[str, str] | None = None, workers: int = 1, start_timeout: float = 60) -> Iterator[ServerProcess]:
     """Run the service in a subprocess; ``env`` adds or overrides ``GRADIENT_*`` settings.
 
     The drain after SIGTERM defaults to 0 here so that stopping is quick; tests of the
@@ -91,3 +114,59 @@ def stop(server: ServerProcess, timeout: float = 30) -> int:
     except subprocess.TimeoutExpired:
         server.process.kill()
         return server.process.wait()
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    bytes_sent: int
+
+
+def post_raw(server: ServerProcess, path: str, headers: Mapping[str, str], chunks: Iterable[bytes]) -> RawResponse:
+    """POST over a raw socket, sending ``chunks`` until the server answers (it may answer before the body ends).
+
+    An HTTP client library would insist on sending the whole body first; a
+    server that refuses a 100 MB body after its headers never reads the rest.
+    """
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(head.encode())
+        sent = 0
+        for chunk in chunks:
+            if _readable(s):
+                break
+            try:
+                s.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+        data = b""
+        try:
+            while block := s.recv(1 << 16):
+                data += block
+        except ConnectionResetError:
+            pass
+    head_bytes, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head_bytes.decode("latin-1").split("\r\n")
+    parsed = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in header_lines)}
+    if parsed.get("transfer-encoding") == "chunked":
+        body = _dechunk(body)
+    return RawResponse(int(status_line.split()[1]), parsed, body, sent)
+
+
+def _readable(s: socket.socket) -> bool:
+    return bool(select.select([s], [], [], 0)[0])
+
+
+def _dechunk(data: bytes) -> bytes:
+    out = b""
+    while data:
+        size_line, _, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out, data = out + rest[:size], rest[size + 2 :]
+    return out

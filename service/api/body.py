@@ -10,11 +10,13 @@ docs complete by declaring the request body that the route parses itself.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import BaseModel
 
+from service.api.gate import gate
 from service.config import get_settings
 from service.errors import ProblemError
 from service.metrics import count_rejection
@@ -25,8 +27,14 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def read_json_bytes(request: Request) -> bytes:
-    """The body's bytes: 415 unless it is JSON, 413 once it passes ``max_body_bytes``."""
+async def read_json_bytes(request: Request) -> AsyncIterator[bytearray]:
+    """The body's bytes, read once this request holds a computation slot, which it keeps until the route returns.
+
+    415 unless the body is JSON and 413 if its declared length is over
+    ``max_body_bytes``, both at once; then a slot of the :mod:`~service.api.gate`
+    (a fast 503 if there is none), and only then the body, which is not read at
+    all while the request waits: a queue of requests holds no bodies in memory.
+    """
     if not _is_json(request.headers.get("content-type", "")):
         raise ProblemError(
             415,
@@ -36,27 +44,32 @@ async def read_json_bytes(request: Request) -> bytes:
             "Unsupported Media Type",
         )
     limit = get_settings().max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit, int(declared))
-    chunks: list[bytes] = []
-    size = 0
+    header = request.headers.get("content-length", "")
+    declared = int(header) if header.isdigit() else None
+    if declared is not None and declared > limit:
+        raise too_large(limit, declared)
+    async with gate(declared).slot():
+        yield await _read(request, limit)
+
+
+async def _read(request: Request, limit: int) -> bytearray:
+    body = bytearray()  # one growing buffer: large, so malloc maps it and frees it back to the OS
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit, size)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        if len(body) + len(chunk) > limit:
+            raise too_large(limit, len(body) + len(chunk))
+        body += chunk
+    return body
 
 
-def _too_large(limit: int, size: int) -> ProblemError:
+def too_large(limit: int, size: int, when: str = "") -> ProblemError:
+    """The 413 for a body of at least ``size`` bytes (``when``: e.g. "after gzip decoding")."""
     count_rejection("max_body_bytes")
-    return ProblemError(
-        413, f"the body has at least {size} bytes; the limit (max_body_bytes) is {limit}", [], "body-too-large", "Content Too Large"
-    )
+    sent = f"the body has at least {size:,} bytes{' ' + when if when else ''}"
+    return ProblemError(413, f"{sent}; the limit max_body_bytes is {limit:,}", [("", sent)], "body-too-large", "Content Too Large")
 
 
-JsonBytes = Annotated[bytes, Depends(read_json_bytes)]
+#: The body, read holding a computation slot that is released when the route returns (before the response is sent).
+JsonBytes = Annotated[bytearray, Depends(read_json_bytes, scope="function")]
 
 
 #: The models named by :func:`json_body`; their schemas join the OpenAPI components.

@@ -1,4 +1,4 @@
-"""Run a route's work off the event loop and answer with its JSON bytes."""
+"""Run a route's work off the event loop, within the time limit and the concurrency bound."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from service import metrics
+from service.api import deadline
+from service.config import get_settings
+from service.errors import from_validation_error
 from service.schemas.network import NetworkIn
 from service.schemas.responses import dump
 
@@ -24,23 +27,40 @@ M = TypeVar("M", bound=BaseModel)
 INLINE_MAX_BODY_BYTES = 512
 
 
-async def compute(body: bytes, model: type[M], work: Callable[[M], dict[str, Any]]) -> Response:
+async def compute(body: bytes | bytearray, model: type[M], work: Callable[[M], dict[str, Any]]) -> Response:
     """Validate ``body`` as ``model``, run ``work`` on it and serialize, all in a worker thread.
 
     Parsing, the engine and serialization are CPU-bound; for any but the tiniest
-    body none of it runs on the event loop, so health checks and small requests
-    stay fast while this runs.
+    body (``INLINE_MAX_BODY_BYTES``) none of it runs on the event loop, so health
+    checks and small requests stay fast while this runs.
+    The body was read holding a slot of the :mod:`~service.api.gate`; the work
+    must pass :func:`service.api.deadline.checkpoint` to the engine (504 once
+    ``max_compute_seconds`` have passed).
     """
+    seconds = get_settings().max_compute_seconds
 
     def run() -> bytes:
-        start = time.perf_counter()
-        request = model.model_validate_json(body)
-        answer = dump(work(request))
-        metrics.note_compute(time.perf_counter() - start, _parameters(request))
-        return answer
+        with deadline.within(seconds):
+            start = time.perf_counter()
+            request = parse(body, model)
+            deadline.checkpoint()
+            answer = dump(work(request))
+            metrics.note_compute(time.perf_counter() - start, _parameters(request))
+            return answer
 
     content = run() if len(body) <= INLINE_MAX_BODY_BYTES else await run_in_threadpool(run)
     return Response(content, media_type="application/json")
+
+
+def parse(body: bytes | bytearray, model: type[M]) -> M:
+    """``body`` validated as ``model``; a ValidationError becomes its problem here, in the worker thread.
+
+    (Converting 200k validation errors takes a while: not on the event loop.)
+    """
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
 
 
 def _parameters(request: BaseModel) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any, TypeVar
@@ -11,6 +12,9 @@ from pydantic import BaseModel
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from service.api import deadline
+from service.api.compute import parse
+from service.config import get_settings
 from service.engine.errors import EngineError
 from service.errors import ProblemError, from_engine_error, problem_body
 from service.schemas.responses import dump
@@ -41,17 +45,31 @@ def _lines(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:
         yield dump({"event": "error", **problem_body(ProblemError(500, UNEXPECTED, [], "internal-error"))}) + b"\n"
 
 
-async def stream(body: bytes, model: type[M], events: Callable[[M], Iterator[dict[str, Any]]]) -> Response:
+def _within(at: float, seconds: float, events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``events``, each computed under the stream's one deadline (each ``next`` may run in another thread)."""
+    while True:
+        with deadline.until(at, seconds):
+            event = next(events, None)
+        if event is None:
+            return
+        yield event
+
+
+async def stream(body: bytes | bytearray, model: type[M], events: Callable[[M], Iterator[dict[str, Any]]]) -> Response:
     """Validate ``body`` as ``model`` and stream ``events(request)`` as NDJSON.
 
     Parsing and the first event run in a worker thread before the response starts,
     so a bad request (or a first epoch that fails) is an ordinary problem+json
     error; each later event is computed in a worker thread as the client reads.
+    The whole stream has one time limit, ``max_compute_seconds`` (504, or an error line once streaming).
     """
+    seconds = get_settings().max_compute_seconds
+    at = time.monotonic() + seconds
 
     def start() -> Iterator[dict[str, Any]]:
-        it = events(model.model_validate_json(body))
-        return chain([next(it)], it)
+        with deadline.until(at, seconds):
+            it = events(parse(body, model))
+            return chain([next(it)], _within(at, seconds, it))
 
     started = await run_in_threadpool(start)
     return StreamingResponse(iterate_in_threadpool(_lines(started)), media_type=NDJSON)

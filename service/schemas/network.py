@@ -11,6 +11,7 @@ from service.engine import Layer, get_activation
 from service.engine.activations import activation_names
 from service.engine.errors import EngineError, ParameterError
 from service.errors import invalid, pointer
+from service.limits import LayerShape
 from service.schemas.base import WireModel
 from service.schemas.tensor import Matrix, Vector
 
@@ -75,7 +76,7 @@ class LayerIn(WireModel):
 class NetworkIn(WireModel):
     """A dense feed-forward network: layer l's weights have as many columns as layer l−1 has rows."""
 
-    layers: list[LayerIn] = Field(min_length=1)
+    layers: list[LayerIn] = Field(min_length=1, fail_fast=True)  # a list of 10M bad layers: one error, not 10M
 
     def to_engine(self, dtype: np.dtype[Any]) -> list[Layer]:
         """The engine's layers, after checking that consecutive sizes fit (M⁽ˡ⁾ = K⁽ˡ⁻¹⁾)."""
@@ -93,6 +94,13 @@ class NetworkIn(WireModel):
         if errors:
             raise invalid(errors)
         return [layer.to_engine(l, dtype) for l, layer in enumerate(self.layers)]
+
+    def shapes(self) -> list[LayerShape]:
+        """Each layer's K × M and bias size, for the limits."""
+        return [
+            LayerShape(K=layer.weights.shape[0], M=layer.weights.shape[1], bias=0 if layer.bias is None else layer.bias.shape[0])
+            for layer in self.layers
+        ]
 
     def activations(self) -> list[Any]:
         """Each layer's activation in the form it was sent (a name or an object)."""

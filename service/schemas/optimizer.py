@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic.types import FailFast
 from pydantic_core import PydanticCustomError
 
 from service.engine.clipping import with_clipping
@@ -160,8 +161,9 @@ class OptimizerStateIn(WireModel):
     """
 
     step: int = Field(ge=0, description="steps taken so far (t − 1 for the next step's bias corrections)")
-    slots: dict[str, list[SlotIn]] = Field(
-        default_factory=dict, description="per slot (torch.optim's state key, e.g. `exp_avg`), one entry per layer"
+    # fail fast and few keys: a body of 10M bad entries must cost one error, not 10M (12 GB)
+    slots: dict[str, Annotated[list[SlotIn], FailFast()]] = Field(
+        default_factory=dict, max_length=16, description="per slot (torch.optim's state key, e.g. `exp_avg`), one entry per layer"
     )
 
     def to_engine(self, optimizer: Optimizer, layers: Sequence[Layer]) -> OptimizerState:

@@ -13,6 +13,7 @@ from service.engine.network import Array
 from service.engine.optimizers import Optimizer, OptimizerState
 from service.engine.regularization import NONE, Regularization
 from service.errors import invalid, pointer
+from service.limits import check_extras, check_network
 from service.schemas.base import WireModel
 from service.schemas.examples import BACKWARD_EXAMPLE, FORWARD_EXAMPLE, TRAIN_STEP_EXAMPLE
 from service.schemas.loss import LossSpec, to_engine_loss
@@ -52,7 +53,8 @@ class ForwardRequest(WireModel):
     include: list[ForwardQuantity] = Field(["a", "z"], description=_INCLUDE_DOC)
 
     def inputs(self) -> Inputs:
-        """The engine's layers and x (N × M⁽¹⁾), after checking that x fits the network."""
+        """The engine's layers and x (N × M⁽¹⁾), after checking the limits and that x fits the network."""
+        check_network(self.network.shapes(), self.x.shape[0] if self.x.ndim == 2 else 1)
         dtype = np.dtype(self.dtype)
         layers = self.network.to_engine(dtype)
         M = self.network.input_size
@@ -126,9 +128,6 @@ class LossRequest(ForwardRequest):
 
 
 #: The most numbers an opt-in extra of /v1/backward may add to the response (about 80 MB of JSON).
-MAX_EXTRA_VALUES = 1 << 22
-
-
 class BackwardRequest(LossRequest):
     """What the gradients need, and which opt-in extras to add to the response."""
 
@@ -140,19 +139,13 @@ class BackwardRequest(LossRequest):
     input_jacobian: bool = Field(False, description="add `input_jacobian`: ∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾")
 
     def check_extras(self, inputs: Inputs) -> None:
-        """422 if an extra would answer with more than MAX_EXTRA_VALUES numbers (N × parameters, N × K⁽ᴸ⁾ × M⁽¹⁾)."""
+        """422 if a requested extra would answer with more than ``max_extra_values`` numbers (N × parameters, N × K⁽ᴸ⁾ × M⁽¹⁾)."""
         N = inputs.x.shape[0]
         sizes = {
             "per_example_gradients": N * sum(layer.W.size + (0 if layer.b is None else layer.b.size) for layer in inputs.layers),
             "input_jacobian": N * self.network.output_size * self.network.input_size,
         }
-        errors = [
-            (pointer(name), f"would return {size:,} numbers (data points × their size); at most {MAX_EXTRA_VALUES:,}: send fewer points")
-            for name, size in sizes.items()
-            if getattr(self, name) and size > MAX_EXTRA_VALUES
-        ]
-        if errors:
-            raise invalid(errors)
+        check_extras({name: size for name, size in sizes.items() if getattr(self, name)})
 
 
 class TrainStepRequest(LossRequest):

@@ -8,7 +8,7 @@ vector for one point, a matrix (one row per point) for a batch.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Annotated, Any
 
 import numpy as np
@@ -203,9 +203,43 @@ def _tensors(value: Any) -> Any:
     return value
 
 
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+#: Numbers per orjson call (a few ms): orjson holds the GIL while it runs, so a
+#: 30 MB response written in one call would stall the event loop (and /livez).
+_CHUNK = 1 << 16
+
+
 def dump(body: dict[str, Any]) -> bytes:
-    """JSON bytes straight from NumPy arrays and scalars (float32 printed as float32)."""
-    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+    """JSON bytes straight from NumPy arrays and scalars (float32 printed as float32).
+
+    The same bytes as ``orjson.dumps(body, option=OPT_SERIALIZE_NUMPY)``, written
+    in pieces of at most ``_CHUNK`` numbers so that other threads run in between.
+    """
+    return b"".join(_pieces(body))
+
+
+def _pieces(value: Any) -> Iterator[bytes]:
+    if isinstance(value, dict):
+        yield b"{"
+        for i, (key, item) in enumerate(value.items()):
+            yield (b"," if i else b"") + orjson.dumps(key) + b":"
+            yield from _pieces(item)
+        yield b"}"
+    elif isinstance(value, list):
+        yield b"["
+        for i, item in enumerate(value):
+            if i:
+                yield b","
+            yield from _pieces(item)
+        yield b"]"
+    elif isinstance(value, np.ndarray) and value.size > _CHUNK:
+        rows = max(1, _CHUNK // (value.size // len(value)))
+        yield b"["
+        for i in range(0, len(value), rows):
+            yield (b"," if i else b"") + orjson.dumps(value[i : i + rows], option=_NUMPY)[1:-1]
+        yield b"]"
+    else:
+        yield orjson.dumps(value, option=_NUMPY)
 
 
 __all__ = [

@@ -9,17 +9,15 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from service.engine.network import Array, Layer
+from service.engine.network import Array, Checkpoint, Layer, no_checkpoint
 from service.engine.optimizers import OptimizerState
 from service.engine.training import Epoch, train
-from service.errors import Problem, invalid, pointer
+from service.errors import Problem, pointer
+from service.limits import check_train_steps
 from service.schemas.examples import TRAIN_STEP_EXAMPLE
 from service.schemas.optimizer import state_to_wire
 from service.schemas.requests import TrainStepRequest
 from service.schemas.responses import NetworkOut, OptimizerStateOut, network_body
-
-#: The most optimizer steps one /v1/train call may take (epochs × batches per epoch).
-MAX_TRAIN_STEPS = 10_000
 
 TRAIN_EXAMPLE: dict[str, Any] = {
     **TRAIN_STEP_EXAMPLE,
@@ -37,7 +35,9 @@ class TrainRequest(TrainStepRequest):
 
     model_config = ConfigDict(json_schema_extra={"examples": [TRAIN_EXAMPLE]})
 
-    epochs: int = Field(1, ge=1, le=MAX_TRAIN_STEPS, description=f"passes over the data; epochs × batches ≤ {MAX_TRAIN_STEPS} steps")
+    epochs: int = Field(
+        1, ge=1, description="passes over the data; epochs × batches per epoch is at most `max_train_steps` (GET /v1/limits)"
+    )
     batch_size: int | None = Field(
         None, ge=1, description="points per step; the last batch of an epoch may be smaller. Absent or null: all points in one step"
     )
@@ -48,15 +48,16 @@ class TrainRequest(TrainStepRequest):
     )
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the shuffle")
 
-    def run(self) -> Iterator[Epoch]:
-        """The engine's epochs, computed lazily (one per ``next``), after checking the data and the step limit."""
+    def run(self, checkpoint: Checkpoint) -> Iterator[Epoch]:
+        """The engine's epochs, computed lazily (one per ``next``), after checking the data and the step limit.
+
+        ``checkpoint`` is called before each layer of each step (it may stop the run).
+        """
         inputs = self.inputs()
         t = self.targets(inputs)
         N = inputs.x.shape[0]
         steps = self.epochs * math.ceil(N / (self.batch_size or N))
-        if steps > MAX_TRAIN_STEPS:
-            detail = f"{self.epochs} epochs of {steps // self.epochs} batches are {steps} steps; the limit is {MAX_TRAIN_STEPS}"
-            raise invalid([(pointer("epochs"), detail)])
+        check_train_steps(steps, pointer("epochs"))
         optimizer, state = self.optimizer_and_state(inputs)
         return train(
             inputs.layers,
@@ -71,6 +72,7 @@ class TrainRequest(TrainStepRequest):
             shuffle=self.shuffle,
             seed=self.seed,
             regularization=self.regularization_terms(),
+            checkpoint=checkpoint,
         )
 
 
@@ -127,9 +129,9 @@ def train_body(
     }
 
 
-def train_events(req: TrainRequest) -> Iterator[dict[str, Any]]:
+def train_events(req: TrainRequest, checkpoint: Checkpoint = no_checkpoint) -> Iterator[dict[str, Any]]:
     """An event per epoch as it ends, then the result event."""
-    epochs = req.run()
+    epochs = req.run(checkpoint)
     losses: list[Array] = []
     epoch_losses: list[np.floating[Any]] = []
     last: Epoch | None = None
@@ -141,8 +143,8 @@ def train_events(req: TrainRequest) -> Iterator[dict[str, Any]]:
     yield {"event": "result", **train_body(losses, epoch_losses, last.layers, last.state, req.network.activations())}
 
 
-def train_result(req: TrainRequest) -> dict[str, Any]:
+def train_result(req: TrainRequest, checkpoint: Checkpoint = no_checkpoint) -> dict[str, Any]:
     """The whole result at once: the last of :func:`train_events`, without its event tag."""
-    *_, result = train_events(req)
+    *_, result = train_events(req, checkpoint)
     del result["event"]
     return result

@@ -115,8 +115,9 @@ def test_training_takes_loss_objects_and_class_indices(client: TestClient) -> No
 
 
 def test_extras_that_would_be_too_large_get_422(client: TestClient) -> None:
-    """N × parameters numbers of per-example gradients are refused above MAX_EXTRA_VALUES, before computing."""
+    """N × parameters numbers of per-example gradients are refused above max_extra_values (2²²), before computing."""
     layers = [{"weights": [[0.0] * 64] * 64}, {"weights": [[0.0] * 64]}]  # 4,160 parameters, 1 output
-    body = {"network": {"layers": layers}, "x": [[0.0] * 64] * 1025, "t": [[0.0]] * 1025}
-    _assert_problem(client.post("/v1/backward", json={**body, "per_example_gradients": True}), 422, "/per_example_gradients", ["4,264,000"])
+    body = {"network": {"layers": layers}, "x": [[0.0] * 64] * 1024, "t": [[0.0]] * 1024}
+    r = client.post("/v1/backward", json={**body, "per_example_gradients": True})
+    _assert_problem(r, 422, "/per_example_gradients", ["4,259,840", "max_extra_values"])
     assert client.post("/v1/backward", json={**body, "input_jacobian": True}).status_code == 200

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.stream import accepts_ndjson
-from service.schemas.training import MAX_TRAIN_STEPS
+from service.config import get_settings
 
 N, BATCH, EPOCHS, SEED = 7, 3, 4, 7
 
@@ -134,8 +134,8 @@ def test_overflow_in_a_later_epoch_ends_the_stream_with_an_error_line(client: Te
 @pytest.mark.parametrize(
     ("change", "pointer"),
     [
-        ({"epochs": MAX_TRAIN_STEPS + 1}, "/epochs"),
-        ({"epochs": MAX_TRAIN_STEPS // 2}, "/epochs"),  # × 3 batches per epoch
+        ({"epochs": get_settings().max_train_steps + 1}, "/epochs"),
+        ({"epochs": get_settings().max_train_steps // 2}, "/epochs"),  # × 3 batches per epoch
         ({"epochs": 0}, "/epochs"),
         ({"batch_size": 0}, "/batch_size"),
         ({"seed": -1}, "/seed"),

@@ -155,5 +155,6 @@ def test_lock_pins_every_runtime_dependency() -> None:
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     for name, field in Settings.model_fields.items():
-        row = f"| `GRADIENT_{name.upper()}` | `{field.default}` |"
+        shown = f"`{field.default}`" if str(field.default) else "empty"
+        row = f"| `GRADIENT_{name.upper()}` | {shown} |"
         assert row in readme, f"README's Configuration table lacks {row}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from service.api.body import json_body, read_json_bytes
+from service.api.body import JsonBytes, json_body
 from service.api.compute import answer_examples, compute
+from service.api.deadline import checkpoint
 from service.engine import backward as engine_backward
 from service.engine import forward as engine_forward
 from service.engine.extras import input_jacobian, per_example_gradients
@@ -32,13 +33,13 @@ router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
 
 def _forward(req: ForwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
-    return encoded(forward_body(engine_forward(inputs.layers, inputs.x), inputs.batched, req.include), req.response_encoding)
+    return encoded(forward_body(engine_forward(inputs.layers, inputs.x, checkpoint), inputs.batched, req.include), req.response_encoding)
 
 
 def _backward(req: BackwardRequest) -> dict[str, Any]:
     inputs = req.inputs()
     req.check_extras(inputs)
-    trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction)
+    trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, checkpoint)
     per_example = per_example_gradients(inputs.layers, trace, grads, req.reduction) if req.per_example_gradients else None
     jacobian = input_jacobian(inputs.layers, trace) if req.input_jacobian else None
     body = with_extras(backward_body(trace, grads, inputs.batched, req.include), per_example, jacobian, inputs.batched)
@@ -50,7 +51,7 @@ def _train_step(req: TrainStepRequest) -> dict[str, Any]:
     optimizer, state = req.optimizer_and_state(inputs)
     x, t = inputs.x, req.targets(inputs)
     step = engine_train_step(
-        inputs.layers, x, t, req.loss_function(), req.reduction, optimizer, state, regularization=req.regularization_terms()
+        inputs.layers, x, t, req.loss_function(), req.reduction, optimizer, state, checkpoint, regularization=req.regularization_terms()
     )
     return encoded(train_step_body(step, req.network.activations(), inputs.batched, req.include), req.response_encoding)
 
@@ -63,12 +64,12 @@ def _train_step(req: TrainStepRequest) -> dict[str, Any]:
     summary="Forward pass: a and z of every layer",
     openapi_extra=json_body(ForwardRequest, FORWARD_EXAMPLES),
 )
-async def forward(request: Request) -> Response:
+async def forward(body: JsonBytes) -> Response:
     """Forward pass: a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾) for every layer, and y = z⁽ᴸ⁾.
 
     x = z⁽⁰⁾ is one point (a vector) or a batch (a matrix, one row per point); `a`, `z` and `y` come back in that form.
     """
-    return await compute(await read_json_bytes(request), ForwardRequest, _forward)
+    return await compute(body, ForwardRequest, _forward)
 
 
 @router.post(
@@ -79,7 +80,7 @@ async def forward(request: Request) -> Response:
     summary="Backpropagation: δ and the gradients of every layer",
     openapi_extra=json_body(BackwardRequest, BACKWARD_EXAMPLES),
 )
-async def backward(request: Request) -> Response:
+async def backward(body: JsonBytes) -> Response:
     """Backpropagation: the forward pass, E, δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ for every layer (primer eq. 7), ∂E/∂W⁽ˡ⁾, ∂E/∂b⁽ˡ⁾ and ∂E/∂x.
 
     δ⁽ᴸ⁾ = h'(a⁽ᴸ⁾) ⊙ ∂E/∂y at the output, δ⁽ˡ⁾ = h'(a⁽ˡ⁾) ⊙ W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾ below it, and ∂E/∂W⁽ˡ⁾ = δ⁽ˡ⁾ z⁽ˡ⁻¹⁾ᵀ
@@ -87,7 +88,7 @@ async def backward(request: Request) -> Response:
 
     Opt in to per-example gradients (`per_example_gradients`) and to ∂y/∂x (`input_jacobian`).
     """
-    return await compute(await read_json_bytes(request), BackwardRequest, _backward)
+    return await compute(body, BackwardRequest, _backward)
 
 
 @router.post(
@@ -98,9 +99,9 @@ async def backward(request: Request) -> Response:
     summary="One optimizer step on W and b",
     openapi_extra=json_body(TrainStepRequest, TRAIN_STEP_EXAMPLES),
 )
-async def train_step(request: Request) -> Response:
+async def train_step(body: JsonBytes) -> Response:
     """One optimizer step: the gradients at the current θ, then θ ← optimizer(θ, ∂E/∂θ, state).
 
     The service keeps no state: send the returned `optimizer_state` back with the next step.
     """
-    return await compute(await read_json_bytes(request), TrainStepRequest, _train_step)
+    return await compute(body, TrainStepRequest, _train_step)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -9,6 +10,7 @@ from starlette.responses import Response
 
 from service.api.body import REQUEST_MODELS, JsonBytes, json_body
 from service.api.compute import compute
+from service.api.deadline import checkpoint
 from service.api.stream import NDJSON, accepts_ndjson, stream
 from service.errors import ERROR_RESPONSES
 from service.schemas.training import TrainEvent, TrainRequest, TrainResponse, train_events, train_result
@@ -40,5 +42,5 @@ async def train(request: Request, body: JsonBytes) -> Response:
     With `Accept: application/x-ndjson` it streams a line per epoch as it ends, then the result.
     """
     if accepts_ndjson(request.headers.get("accept")):
-        return await stream(body, TrainRequest, train_events)
-    return await compute(body, TrainRequest, train_result)
+        return await stream(body, TrainRequest, partial(train_events, checkpoint=checkpoint))
+    return await compute(body, TrainRequest, partial(train_result, checkpoint=checkpoint))

@@ -1,0 +1,52 @@
+"""The per-request time limit, checked cooperatively between layers and steps.
+
+Threads cannot be stopped from outside, so a computation stops itself: the
+engine calls :func:`checkpoint` before each layer (forward and backward) and
+each training step, and it raises a 504 once the deadline has passed. The
+limits (service/limits.py) bound the work between two checkpoints, so the
+thread, and its CPU, are free soon after the deadline.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from service.errors import ProblemError
+
+_deadline: ContextVar[float] = ContextVar("deadline", default=math.inf)
+_budget: ContextVar[float] = ContextVar("budget", default=math.inf)
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Run the block with a deadline ``seconds`` from now (in this thread's context)."""
+    with until(time.monotonic() + seconds, seconds):
+        yield
+
+
+@contextmanager
+def until(at: float, seconds: float) -> Iterator[None]:
+    """Run the block with the deadline ``at`` (time.monotonic), which is ``seconds`` after the work began."""
+    tokens = _deadline.set(at), _budget.set(seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(tokens[0])
+        _budget.reset(tokens[1])
+
+
+def checkpoint() -> None:
+    """Raise a 504 problem if the current computation has run past its deadline."""
+    if time.monotonic() > _deadline.get():
+        raise ProblemError(
+            504,
+            f"the computation ran longer than the limit max_compute_seconds = {_budget.get():g} s and was stopped; "
+            "send a smaller network or batch, or fewer steps",
+            [],
+            "timeout",
+            "Computation timed out",
+        )

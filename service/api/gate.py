@@ -1,0 +1,84 @@
+"""Admission control: a bounded number of computations run, a bounded number wait, the rest get 503 at once.
+
+Queueing without a bound lets a burst pile up work (and memory) that no client
+will wait for. Each worker process runs at most ``max_concurrent_computations``
+at a time and lets ``max_queued_computations`` more wait, for at most
+``max_compute_seconds``; any other request is refused immediately with 503 and
+``Retry-After``, before its body is read (service/api/body.py). Small bodies have a lane (a gate) of
+their own, so that a primer-sized request does not queue behind MNIST-sized ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from weakref import WeakKeyDictionary
+
+from service.config import get_settings
+from service.errors import ProblemError
+
+
+class Gate:
+    """At most ``running`` holders at once and ``queued`` waiters; :meth:`slot` refuses the rest."""
+
+    def __init__(self, running: int, queued: int, wait_seconds: float) -> None:
+        self.capacity = running + queued
+        self.wait_seconds = wait_seconds
+        self.inside = 0
+        self._semaphore = asyncio.Semaphore(running)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the running slots for the block; 503 if the queue is full or the wait too long."""
+        if self.inside >= self.capacity:
+            raise overloaded(1, "all computation slots are busy and the queue is full")
+        self.inside += 1
+        try:
+            try:
+                await asyncio.wait_for(self._semaphore.acquire(), self.wait_seconds)
+            except TimeoutError:
+                raise overloaded(self.wait_seconds, "no computation slot became free in time") from None
+            try:
+                yield
+            finally:
+                self._semaphore.release()
+        finally:
+            self.inside -= 1
+
+
+def overloaded(retry_after: float, why: str) -> ProblemError:
+    """The 503 a client should retry after ``retry_after`` seconds."""
+    return ProblemError(
+        503,
+        f"the server is at capacity ({why}); retry later",
+        [],
+        "overloaded",
+        "Service Unavailable",
+        headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
+    )
+
+
+#: Bodies up to this size take the small lane. Within the limits, their work is
+#: tiny (at most ~16k numbers), so they never wait behind large computations.
+SMALL_BODY_BYTES = 64 * 1024
+
+_gates: WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Gate, Gate]] = WeakKeyDictionary()
+
+
+def gate(body_bytes: int | None) -> Gate:
+    """This event loop's gate for a body of this declared size (None: unknown, so large).
+
+    One pair of gates per worker process; tests may run several event loops.
+    """
+    loop = asyncio.get_running_loop()
+    if loop not in _gates:
+        _gates[loop] = (_new_gate(), _new_gate())
+    small, large = _gates[loop]
+    return small if body_bytes is not None and body_bytes <= SMALL_BODY_BYTES else large
+
+
+def _new_gate() -> Gate:
+    s = get_settings()
+    return Gate(s.max_concurrent_computations, s.max_queued_computations, s.max_compute_seconds)

@@ -1,0 +1,14 @@
+"""The limits of this server, so that clients can size their requests."""
+
+from fastapi import APIRouter
+
+from service.config import get_settings
+from service.limits import Limits
+
+router = APIRouter(prefix="/v1", tags=["operations"])
+
+
+@router.get("/limits", response_model=Limits, operation_id="limits")
+async def limits() -> Limits:
+    """Every limit a request is checked against (each is the setting `GRADIENT_<NAME>`)."""
+    return Limits.of(get_settings())

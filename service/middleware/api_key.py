@@ -1,0 +1,45 @@
+"""Optional API keys, checked from the headers alone, before the body is read."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.errors import ProblemError, problem_response
+
+#: Paths open without a key: liveness and the docs.
+OPEN_PATHS = frozenset({"/livez", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+
+class ApiKeyMiddleware:
+    """401 unless ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` carries one of ``keys``."""
+
+    def __init__(self, app: ASGIApp, keys: list[str]) -> None:
+        self.app = app
+        self.keys = [k.encode() for k in keys]
+
+    def _accepts(self, headers: Headers) -> bool:
+        auth = headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        sent = token.strip() if scheme.lower() == "bearer" else headers.get("x-api-key", "")
+        # compare with every key, so the time taken does not reveal which one nearly matched
+        return sum(hmac.compare_digest(sent.encode(), key) for key in self.keys) > 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        if self._accepts(Headers(scope=scope)):
+            await self.app(scope, receive, send)
+            return
+        problem = ProblemError(
+            401,
+            "this server needs an API key: send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+            [],
+            "unauthorized",
+            "Unauthorized",
+            headers={"WWW-Authenticate": 'Bearer realm="gradient-service"'},
+        )
+        await problem_response(problem)(scope, receive, send)
