@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from benchmarks.server import Server, peak_memory, serve, wrk
+from benchmarks.server import LOG, Server, peak_memory, serve, wrk
 from benchmarks.workloads import Mnist, check_torch_agrees, engine_step, floor_seconds, mnist, primer_body, torch_step
 from service.config import available_cpus, get_settings
 
@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
     from threadpoolctl import threadpool_limits
 
+    LOG.unlink(missing_ok=True)
     primer, work = primer_body(), mnist()
     check_torch_agrees(work)
     engine, torch_ = engine_step(work), torch_step(work)
@@ -173,6 +174,7 @@ def _print(values: dict[str, list[float]], rounds: int, peak: int) -> None:
     print(f"  engine                {_spread(values['engine'], 1e3, 2)} ms")
     print(f"  PyTorch autograd      {_spread(values['torch'], 1e3, 2)} ms")
     print(f"  worker peak RSS during (b): {peak / 1e6:.0f} MB (process total, including the interpreter and libraries)")
+    print(f"server logs: {LOG}")
 
 
 if __name__ == "__main__":

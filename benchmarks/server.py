@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Where the benchmark's servers write their logs.
+LOG = Path(tempfile.gettempdir()) / "gradient-benchmark-server.log"
 
 WRK_SCRIPT = """\
 local f = assert(io.open(os.getenv("WRK_BODY"), "rb"))
@@ -92,7 +94,8 @@ def serve(workers: int, blas_threads: int) -> Iterator[Server]:
     command = [sys.executable, "-c", launch, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--blas-threads", str(blas_threads), "--log-level", "warning"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    log = open(LOG, "ab")  # noqa: SIM115 (closed when the server stops) — the access log would drown the table
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Server(process, port, workers)
     try:
         deadline = time.monotonic() + 60
@@ -115,6 +118,7 @@ def serve(workers: int, blas_threads: int) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
 @dataclass(frozen=True)

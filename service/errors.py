@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from service.engine.errors import DomainError, EngineError, NonFiniteError
@@ -215,6 +216,10 @@ def install(app: FastAPI) -> None:
         slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
         return problem_response(ProblemError(exc.status_code, detail, [], slug, headers=dict(exc.headers or {})))
 
+    async def on_disconnect(request: Request, exc: Exception) -> Response:
+        # the client went away before its body arrived (e.g. a load generator stopping): nobody reads the answer
+        return problem_response(ProblemError(400, "the client closed the connection before the body arrived", [], "client-disconnected"))
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         rid = request_id.get()
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc, extra={"request_id": rid})
@@ -226,6 +231,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(EngineError, on_engine)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -39,3 +39,39 @@ def test_the_primer_example_is_computed_inline(client: TestClient, threads: list
     assert len(r.request.content) <= compute.INLINE_MAX_BODY_BYTES
     assert threads != ["AnyIO worker thread"]
     assert len(threads) == 1
+
+
+def test_a_client_that_leaves_mid_body_is_not_an_unexpected_error(caplog: pytest.LogCaptureFixture) -> None:
+    """A load generator stopping mid-request: a quiet 400, not a logged 500."""
+    import asyncio
+
+    from service.main import create_app
+
+    app = create_app()
+    messages = iter([{"type": "http.request", "body": b'{"network": ', "more_body": True}, {"type": "http.disconnect"}])
+    sent: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/backward",
+        "raw_path": b"/v1/backward",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100000")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+
+    async def receive() -> dict[str, Any]:
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
