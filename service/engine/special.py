@@ -82,29 +82,45 @@ def _rational(num: Sequence[float], den: Sequence[float], u: Array) -> Array:
     return xnum
 
 
+def _scaled_middle(y: Array) -> Array:
+    """e^(y²) erfc(y) for 0.46875 < y ≤ 4."""
+    return _rational(C, D, y)
+
+
+def _scaled_tail(y: Array) -> Array:
+    """e^(y²) erfc(y) for y > 4: (1/√π − u R₃(u)) / y with u = 1/y²."""
+    u = 1.0 / (y * y)
+    return (INV_SQRT_PI - u * _rational(P, Q, u)) / y
+
+
+with np.errstate(under="ignore"):
+    #: e^(−s²) for s = k/16, k = 0 … 480: the 481 values e^(−s²) takes in _exp_minus_square (a lookup, not an exp)
+    EXP_MINUS_S2 = np.exp(-((np.arange(16 * int(Y_CAP) + 1) / 16) ** 2))
+
+
 def _exp_minus_square(y: Array) -> Array:
-    """e^(−y²) as e^(−s²) e^(−(y − s)(y + s)), s = ⌊16y⌋/16 (s² is exact, so y² is never rounded)."""
+    """e^(−y²) as e^(−s²) e^(−(y − s)(y + s)), s = ⌊16y⌋/16 (s² is exact, so y² is never rounded); 0 ≤ y ≤ 30."""
     s = np.trunc(y * 16) / 16
-    return np.exp(-s * s) * np.exp(-(y - s) * (y + s))
+    k = np.fmin(s * 16, len(EXP_MINUS_S2) - 1).astype(np.intp)  # fmin: a NaN y indexes the last entry (its result stays NaN)
+    return EXP_MINUS_S2.astype(y.dtype)[k] * np.exp(-(y - s) * (y + s))
 
 
 def erfc(x: Array) -> Array:
-    """erfc(x) elementwise, in the dtype of x (float32 or float64); same shape as x."""
+    """erfc(x) elementwise, in the dtype of x (float32 or float64); same shape as x.
+
+    Each of Cody's three ranges is computed only on its own elements (gathered by index).
+    """
     y = np.minimum(np.abs(x), Y_CAP)
     out = np.empty_like(y)
-    small = y <= THRESH
-    xs = x[small]
-    out[small] = 1.0 - xs * _rational(A, B, xs * xs)
-    large = ~small
-    yl = y[large]
-    R = np.empty_like(yl)
-    middle = yl <= 4.0
-    ym = yl[middle]
-    R[middle] = _rational(C, D, ym)
-    yt = yl[~middle]
-    u = 1.0 / (yt * yt)
-    R[~middle] = (INV_SQRT_PI - u * _rational(P, Q, u)) / yt
-    with np.errstate(under="ignore"):
-        R *= _exp_minus_square(yl)
-    out[large] = np.where(x[large] < 0, 2.0 - R, R)
+    flat_x, flat_y, flat_out = x.reshape(-1), y.reshape(-1), out.reshape(-1)
+    small = np.flatnonzero(flat_y <= THRESH)
+    xs = flat_x[small]
+    flat_out[small] = 1.0 - xs * _rational(A, B, xs * xs)
+    middle = np.flatnonzero((flat_y > THRESH) & (flat_y <= 4.0))
+    tail = np.flatnonzero(~(flat_y <= 4.0))  # NaN included: it stays NaN
+    for where, scaled in ((middle, _scaled_middle), (tail, _scaled_tail)):
+        yr = flat_y[where]
+        with np.errstate(under="ignore"):
+            R = scaled(yr) * _exp_minus_square(yr)  # erfc(|x|)
+        flat_out[where] = np.where(flat_x[where] < 0, 2.0 - R, R)
     return out
