@@ -8,14 +8,16 @@ every loss whose domain fits it (353 loss/output pairs per dtype), the settings
 (bias, batch, reduction) cycling over the cases rather than multiplying them (the
 full product, 353 × 8 × 2 cases, would take about a minute); hidden activations are
 drawn with a seeded generator, and each activation is also forced into one hidden
-layer per dtype. Tolerances: float64 rtol 1e-6
-(atol 1e-8), float32 (against float64 differences) rtol 2e-3 (atol 2e-4).
+layer per dtype. About 760 cases, ~15 s. Tolerances: float64 rtol 1e-6 (atol 1e-8),
+float32 (against float64 differences) rtol 2e-3 (atol 2e-4); the largest error seen
+is under 2% of either.
 
 Kinks: a central difference straddling a point where the function is not
 differentiable (relu at 0, hard_sigmoid at ±3, mae at y = t, softplus's switch to
 linear…) measures the average of the two one-sided slopes, not the gradient, so it
 proves nothing there. Cases whose pre-activations (or y − t, for mae and huber)
-lie within KINK_MARGIN of a kink are redrawn with the next seed.
+lie within KINK_MARGIN of a kink are redrawn with the next seed, and so are draws
+whose differences are all zero (every unit saturated), which would pass vacuously.
 """
 
 from __future__ import annotations
