@@ -100,9 +100,14 @@ with np.errstate(under="ignore"):
 
 def _exp_minus_square(y: Array) -> Array:
     """e^(−y²) as e^(−s²) e^(−(y − s)(y + s)), s = ⌊16y⌋/16 (s² is exact, so y² is never rounded); 0 ≤ y ≤ 30."""
-    s = np.trunc(y * 16) / 16
-    k = np.fmin(s * 16, len(EXP_MINUS_S2) - 1).astype(np.intp)  # fmin: a NaN y indexes the last entry (its result stays NaN)
-    return EXP_MINUS_S2.astype(y.dtype)[k] * np.exp(-(y - s) * (y + s))
+    s16 = np.fmin(np.trunc(y * 16), len(EXP_MINUS_S2) - 1)  # fmin: a NaN y indexes the last entry (its result stays NaN)
+    s = s16 / 16
+    d = y - s
+    d *= y + s
+    np.negative(d, out=d)
+    np.exp(d, out=d)
+    d *= EXP_MINUS_S2.astype(y.dtype)[s16.astype(np.intp)]
+    return d
 
 
 def erfc(x: Array) -> Array:
@@ -120,7 +125,9 @@ def erfc(x: Array) -> Array:
     tail = np.flatnonzero(~(flat_y <= 4.0))  # NaN included: it stays NaN
     for where, scaled in ((middle, _scaled_middle), (tail, _scaled_tail)):
         yr = flat_y[where]
+        R = scaled(yr)
         with np.errstate(under="ignore"):
-            R = scaled(yr) * _exp_minus_square(yr)  # erfc(|x|)
-        flat_out[where] = np.where(flat_x[where] < 0, 2.0 - R, R)
+            R *= _exp_minus_square(yr)  # erfc(|x|)
+        np.subtract(2.0, R, out=R, where=flat_x[where] < 0)  # erfc(x) = 2 − erfc(|x|) for x < 0
+        flat_out[where] = R
     return out
