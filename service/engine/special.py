@@ -11,10 +11,13 @@ W. J. Cody's rational Chebyshev approximations (CALERF, netlib specfun; Cody,
     y > 4:             erfc(y) = e^(−y²) (1/√π − y⁻² R₃(y⁻²)) / y  (the asymptotic series' form)
 
 and erfc(x) = 2 − erfc(y) for x < 0. e^(−y²) is computed as e^(−s²) e^(−(y−s)(y+s))
-with s = ⌊16y⌋/16, whose square is exact: y² rounded would carry a relative error
-of y²·ε into the result (7e-14 at y = 26). Arrays are computed in their own dtype
-(float32 stays float32). y is capped at 30, past which erfc underflows to 0 in
-float64 (erfc(30) ≈ 2.6e-393), so any input, ±inf included, is finite and warning-free.
+with s = ⌊16y⌋/16, whose square is exact (e^(−s²) is read from a 481-entry table):
+y² rounded would carry a relative error of y²·ε into the result (7e-14 at y = 26).
+Arrays are computed in their own dtype (float32 stays float32). y is capped at 30,
+past which erfc underflows to 0 in float64 (erfc(30) ≈ 2.6e-393), so any input,
+±inf included, is finite and warning-free; NaN stays NaN. Measured against libm's
+erfc on [−30, 30]: relative error ≤ 9.1e-16 in float64, ≤ 5.5e-7 in float32
+(tests/engine/test_special.py).
 """
 
 from __future__ import annotations
