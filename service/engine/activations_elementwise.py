@@ -16,10 +16,10 @@ import numpy as np
 from service.engine.activation_base import Activation, Array, elementwise, step
 from service.engine.errors import ParameterError
 from service.engine.registry import Entry, choice, entry, real
+from service.engine.special import erfc
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
-_erfc = np.frompyfunc(math.erfc, 1, 1)  # NumPy has no erf; libm's erfc is exact to the last bit
 
 
 def sigmoid(a: Array) -> Array:
@@ -91,7 +91,7 @@ def _gelu(approximate: str) -> Activation:
         return elementwise("gelu", h, dh)
 
     def Phi(a: Array) -> Array:  # the standard normal CDF, ½ erfc(−a/√2): accurate in the left tail too
-        return 0.5 * _erfc(-a / math.sqrt(2)).astype(a.dtype)
+        return 0.5 * erfc(-a / math.sqrt(2))
 
     return elementwise("gelu", lambda a: a * Phi(a), lambda a, z: Phi(a) + a * np.exp(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi)))
 

@@ -66,9 +66,13 @@ def test_backward_is_finite_with_primer_shapes_or_a_clean_error(problem: tuple[l
 @PROPERTY_SETTINGS
 @given(problems(MODEST))
 def test_modest_values_never_overflow_forward(problem: tuple[list[Layer], Array, Array, str, str]) -> None:
-    """Weights and inputs within ±10 over at most 4 layers of 8 units stay far from overflow: always an answer."""
+    """Weights and inputs within ±10 over at most 4 layers of 8 units stay far from overflow: an answer, unless e^a overflows."""
     layers, x, *_ = problem
-    trace = forward(layers, x)
+    try:
+        trace = forward(layers, x)
+    except EngineError:  # only e^a can overflow here: past a = 88 in float32 (709 in float64), reported as non-finite z
+        assert any(layer.h.name == "exponential" for layer in layers)
+        return
     assert _all_finite(*trace.a, *trace.z)
     assert trace.y.shape == (x.shape[0], layers[-1].W.shape[0])
 

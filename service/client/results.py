@@ -1,0 +1,200 @@
+"""What the endpoints answer, as typed dataclasses of NumPy arrays; each reads its JSON with ``from_json``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from service.client.errors import ProblemError
+from service.client.network import Array, Layer, array, optional_array, read_network
+
+
+def _loss(value: Any) -> float | Array:
+    return array(value) if isinstance(value, list) else float(value)
+
+
+@dataclass(frozen=True)
+class ForwardLayer:
+    a: Array  #: a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾
+    z: Array  #: z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾)
+
+
+@dataclass(frozen=True)
+class BackwardLayer(ForwardLayer):
+    delta: Array  #: δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾
+    grad_weights: Array  #: ∂E/∂W⁽ˡ⁾, K × M
+    grad_bias: Array | None  #: ∂E/∂b⁽ˡ⁾, or None for a layer without bias
+    per_example_grad_weights: Array | None = None  #: ∂Eₙ/∂W⁽ˡ⁾ per point (N × K × M); with ``per_example_gradients``
+    per_example_grad_bias: Array | None = None  #: ∂Eₙ/∂b⁽ˡ⁾ per point; with ``per_example_gradients``, for a layer with bias
+    per_example_grad_norm: Array | None = None  #: ‖(∂Eₙ/∂W⁽ˡ⁾, ∂Eₙ/∂b⁽ˡ⁾)‖₂ per point; with ``per_example_gradients``
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> BackwardLayer:
+        extras = ("grad_bias", "per_example_grad_weights", "per_example_grad_bias", "per_example_grad_norm")
+        return cls(
+            array(raw["a"]), array(raw["z"]), array(raw["delta"]), array(raw["grad_weights"]), *(optional_array(raw.get(k)) for k in extras)
+        )
+
+
+@dataclass(frozen=True)
+class ForwardResult:
+    y: Array
+    layers: list[ForwardLayer]
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> ForwardResult:
+        return cls(array(raw["y"]), [ForwardLayer(array(layer["a"]), array(layer["z"])) for layer in raw["layers"]])
+
+
+def _gradient_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {"y": array(raw["y"]), "grad_x": array(raw["grad_x"]), "layers": [BackwardLayer.from_json(layer) for layer in raw["layers"]]}
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackwardResult:
+    loss: float | Array  #: E, reduced over the batch; for reduction "none" the per-point Eₙ (an array for a batch)
+    y: Array
+    grad_x: Array  #: ∂E/∂x
+    layers: list[BackwardLayer]
+    per_example_grad_norm: Array | None = None  #: ‖∂Eₙ/∂θ‖₂ over all layers, per point; with ``per_example_gradients``
+    input_jacobian: Array | None = None  #: ∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾ each; with ``input_jacobian``
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> BackwardResult:
+        return cls(
+            loss=_loss(raw["loss"]),
+            **_gradient_fields(raw),
+            per_example_grad_norm=optional_array(raw.get("per_example_grad_norm")),
+            input_jacobian=optional_array(raw.get("input_jacobian")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainStepResult:
+    loss: float  #: E + P at θ before the step
+    penalty: float  #: P, the regularization penalty in ``loss`` (0 without regularization)
+    y: Array
+    grad_x: Array
+    layers: list[BackwardLayer]
+    network: list[Layer]  #: the network after the step
+    optimizer_state: dict[str, Any]  #: send it back with the next step
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> TrainStepResult:
+        return cls(
+            loss=float(raw["loss"]),
+            penalty=float(raw["penalty"]),
+            **_gradient_fields(raw),
+            network=read_network(raw["network"]),
+            optimizer_state=raw["optimizer_state"],
+        )
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    losses: Array  #: per step: the loss (E + P) of its batch at θ before the step
+    epoch_losses: Array  #: per epoch: the batch-size-weighted mean of its step losses
+    network: list[Layer]  #: the network after the last step
+    optimizer_state: dict[str, Any]  #: send it back to continue training
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> TrainResult:
+        return cls(array(raw["losses"]), array(raw["epoch_losses"]), read_network(raw["network"]), raw["optimizer_state"])
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    """A line of the training stream, sent as an epoch ends."""
+
+    epoch: int  #: 1-based
+    epochs: int  #: epochs requested
+    loss: float  #: the epoch's loss, as in ``TrainResult.epoch_losses``
+    losses: Array  #: its step losses
+
+
+def train_event(raw: Mapping[str, Any]) -> EpochEvent | TrainResult:
+    """A line of the training stream: an :class:`EpochEvent`, or the final :class:`TrainResult`; an error line raises."""
+    if raw["event"] == "epoch":
+        return EpochEvent(raw["epoch"], raw["epochs"], float(raw["loss"]), array(raw["losses"]))
+    if raw["event"] == "error":  # a later epoch failed after the stream started
+        raise ProblemError.from_json(raw)
+    return TrainResult.from_json(raw)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    max_abs_error: float  #: max |analytic − numerical|
+    max_rel_error: float  #: max |analytic − numerical| / max(|numerical|, atol)
+    passed: bool  #: every entry within atol + rtol·|numerical|
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Comparison:
+        return cls(float(raw["max_abs_error"]), float(raw["max_rel_error"]), bool(raw["passed"]))
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    weights: Comparison
+    bias: Comparison | None  #: None for a layer without bias
+
+
+@dataclass(frozen=True)
+class GradcheckResult:
+    passed: bool  #: every layer's W and b, and x, passed
+    layers: list[LayerCheck]
+    x: Comparison  #: ∂E/∂x against finite differences in x
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> GradcheckResult:
+        layers = [
+            LayerCheck(Comparison.from_json(l["weights"]), None if l.get("bias") is None else Comparison.from_json(l["bias"]))
+            for l in raw["layers"]
+        ]
+        return cls(bool(raw["passed"]), layers, Comparison.from_json(raw["x"]))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    default: Any  #: the value used when the parameter is not sent
+    range: str  #: the allowed values, e.g. "> 0"
+    description: str
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """An activation, loss, optimizer or initializer the service accepts."""
+
+    name: str  #: the name to send (a string, or ``name`` in an object with parameters)
+    formula: str
+    parameters: list[Parameter]
+    aliases: list[str]
+    keras_difference: str | None
+    notes: list[str]
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> CatalogEntry:
+        parameters = [Parameter(p["name"], p["default"], p["range"], p["description"]) for p in raw["parameters"]]
+        return cls(raw["name"], raw["formula"], parameters, raw["aliases"], raw.get("keras_difference"), raw["notes"])
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of this server (each is the server setting ``GRADIENT_<NAME>``)."""
+
+    max_body_bytes: int
+    max_layers: int
+    max_units_per_layer: int
+    max_parameters: int
+    max_batch_rows: int
+    max_batch_parameters: int
+    max_extra_values: int
+    max_train_steps: int
+    max_compute_seconds: float
+    max_concurrent_computations: int
+    max_queued_computations: int
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Limits:
+        return cls(**{f.name: raw[f.name] for f in fields(cls)})  # a newer server's extra limits are left out
