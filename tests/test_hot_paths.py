@@ -121,18 +121,10 @@ def _arrays(value: Any) -> list[np.ndarray | np.generic]:
     return []
 
 
-# np.mean(float32, axis=-1) divides the float32 sums by its integer count through an (N,) float64
-# copy; these losses (another change's files) use it. Written .sum(axis=-1) / K they would stay float32.
-MEAN_CAST = pytest.mark.xfail(reason="the loss's .mean(axis=-1) makes an (N,) float64 temporary", strict=True)
-MEANS = {"mse", "mean_squared_error", "mae", "mean_absolute_error", "binary_cross_entropy", "binary_crossentropy", "poisson"}
-MEANS.add("binary_cross_entropy_with_logits")
-
-
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 @pytest.mark.parametrize(
     ("activation", "loss"),
-    [(h, "half_sse") for h in activation_names()]
-    + [pytest.param("tanh", name, marks=MEAN_CAST) if name in MEANS else ("tanh", name) for name in loss_names() if name != "half_sse"],
+    [(h, "half_sse") for h in activation_names()] + [("tanh", name) for name in loss_names() if name != "half_sse"],
 )
 def test_a_float32_computation_never_makes_a_float64_array(activation: str, loss: str, reduction: str) -> None:
     layers, x, t = _network(activation, loss)
@@ -172,13 +164,9 @@ def test_the_where_recorder_sees_a_wide_array(monkeypatch: pytest.MonkeyPatch) -
     assert wide == [np.dtype(np.int64)]
 
 
-# np.where(condition, 1, 0) with Python numbers builds an int64 (or float64) N × K array and then casts
-# it to float32: activation_base.step (another change's file). np.where(c, dtype.type(1), dtype.type(0)) would not.
-WHERE_CAST = pytest.mark.xfail(reason="activation_base.step builds an int64/float64 N × K array, then casts it", strict=True)
-WIDE_WHERE = {"hard_sigmoid", "hard_tanh", "leaky_relu", "relu", "relu6"}
-
-
-@pytest.mark.parametrize("activation", [pytest.param(h, marks=WHERE_CAST) if h in WIDE_WHERE else h for h in activation_names()])
+# np.where(condition, 1, 0) with Python numbers would build an int64 (or float64) N × K array and then
+# cast it to float32; activation_base.step builds the derivative in the input's dtype instead.
+@pytest.mark.parametrize("activation", activation_names())
 def test_piecewise_derivatives_build_no_wide_arrays(activation: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The float32 guard above follows arrays derived from the inputs; np.where of Python numbers is not one."""
     wide = _record_wide_where(monkeypatch)

@@ -31,5 +31,17 @@ def elementwise(name: str, h: Callable[[Array], Array], dh: Callable[[Array, Arr
 
 
 def step(condition: NDArray[np.bool_], where_true: float, where_false: float, like: Array) -> Array:
-    """A piecewise-constant derivative in the dtype of ``like`` (no float32 → float64 upcast)."""
-    return np.where(condition, where_true, where_false).astype(like.dtype, copy=False)
+    """A piecewise-constant derivative in the dtype of ``like``, built in that dtype (no int64/float64 N × K array)."""
+    if (where_true, where_false) == (1, 0):
+        return condition.astype(like.dtype)
+    dtype = like.dtype.type
+    return np.where(condition, dtype(where_true), dtype(where_false))
+
+
+def mean_last(value: Array) -> Array:
+    """The mean over the last axis, (1/K) Σₖ, in the dtype of ``value``.
+
+    ``ndarray.mean`` divides by its count through a float64 temporary for float32 input;
+    the sum divided by the Python int K stays float32 (and is the same number: mean sums, then divides).
+    """
+    return value.sum(axis=-1) / value.shape[-1]

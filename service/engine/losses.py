@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.engine.activation_base import Activation
+from service.engine.activation_base import Activation, mean_last
 from service.engine.catalog import CatalogEntry
 from service.engine.errors import EngineError
 from service.engine.loss_base import Array, Loss
@@ -64,7 +64,7 @@ def reduce(per_point: Array, reduction: str) -> tuple[Array, float]:
     if reduction == "sum":
         return per_point.sum(axis=-1), 1.0
     if reduction == "mean":
-        return per_point.mean(axis=-1), 1.0 / per_point.shape[-1]
+        return mean_last(per_point), 1.0 / per_point.shape[-1]
     if reduction == "none":
         return per_point, 1.0
     raise EngineError(f"unknown reduction {reduction!r}; expected one of: {', '.join(REDUCTIONS)}")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from service.engine.activation_base import mean_last
 from service.engine.activations import log_softmax, softmax
 from service.engine.activations_elementwise import sigmoid
 from service.engine.errors import DomainError
@@ -42,7 +43,7 @@ def _log1m(y: Array) -> Array:
 
 def _bce() -> Loss:
     def value(y: Array, t: Array) -> Array:
-        return -(t * _log(y) + (1.0 - t) * _log1m(y)).mean(axis=-1)
+        return -mean_last(t * _log(y) + (1.0 - t) * _log1m(y))
 
     def grad(y: Array, t: Array) -> Array:
         return (y - t) / np.maximum((1.0 - y) * y, BCE_EPSILON) / y.shape[-1]
@@ -56,7 +57,7 @@ def _bce() -> Loss:
 
 def _bce_with_logits() -> Loss:
     def value(y: Array, t: Array) -> Array:
-        return (np.maximum(y, 0) - y * t + np.log1p(np.exp(-np.abs(y)))).mean(axis=-1)
+        return mean_last(np.maximum(y, 0) - y * t + np.log1p(np.exp(-np.abs(y))))
 
     def check(y: Array, t: Array) -> None:
         within("binary_cross_entropy_with_logits", "t", t, 0, 1)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from service.engine.activation_base import mean_last
 from service.engine.loss_base import Array, Loss, within
 from service.engine.registry import Entry, entry, flag, real
 
@@ -26,18 +27,18 @@ def _sse() -> Loss:
 
 
 def _mse() -> Loss:
-    return Loss("mse", lambda y, t: ((y - t) ** 2).mean(axis=-1), lambda y, t: (2.0 / y.shape[-1]) * (y - t))
+    return Loss("mse", lambda y, t: mean_last((y - t) ** 2), lambda y, t: (2.0 / y.shape[-1]) * (y - t))
 
 
 def _mae() -> Loss:
     # sign(0) = 0: the subgradient PyTorch's l1_loss backward returns where y = t.
-    return Loss("mae", lambda y, t: np.abs(y - t).mean(axis=-1), lambda y, t: np.sign(y - t) / y.shape[-1])
+    return Loss("mae", lambda y, t: mean_last(np.abs(y - t)), lambda y, t: np.sign(y - t) / y.shape[-1])
 
 
 def _huber(delta: float) -> Loss:
     def value(y: Array, t: Array) -> Array:
         d = np.abs(y - t)
-        return np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)).mean(axis=-1)
+        return mean_last(np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)))
 
     return Loss("huber", value, lambda y, t: np.clip(y - t, -delta, delta) / y.shape[-1])
 
@@ -50,7 +51,7 @@ def _poisson(log_input: bool, full: bool, eps: float) -> Loss:
 
     def value(y: Array, t: Array) -> Array:
         E = np.exp(y) - t * y if log_input else y - t * np.log(y + eps)
-        return (E + stirling(t) if full else E).mean(axis=-1)
+        return mean_last(E + stirling(t) if full else E)
 
     def grad(y: Array, t: Array) -> Array:
         return (np.exp(y) - t if log_input else 1.0 - t / (y + eps)) / y.shape[-1]
