@@ -9,10 +9,12 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import Response
 
 from service import metrics
 from service.api import deadline
+from service.api.body import json_bytes
 from service.config import get_settings
 from service.errors import from_validation_error
 from service.schemas.network import NetworkIn
@@ -27,28 +29,29 @@ M = TypeVar("M", bound=BaseModel)
 INLINE_MAX_BODY_BYTES = 512
 
 
-async def compute(body: bytes | bytearray, model: type[M], work: Callable[[M], dict[str, Any]]) -> Response:
-    """Validate ``body`` as ``model``, run ``work`` on it and serialize, all in a worker thread.
+async def compute(request: Request, model: type[M], work: Callable[[M], dict[str, Any]]) -> Response:
+    """Read the body, validate it as ``model``, run ``work`` on it and serialize, all in a worker thread.
 
     Parsing, the engine and serialization are CPU-bound; for any but the tiniest
     body (``INLINE_MAX_BODY_BYTES``) none of it runs on the event loop, so health
     checks and small requests stay fast while this runs.
-    The body was read holding a slot of the :mod:`~service.api.gate`; the work
+    The body is read, and all of this runs, holding a slot of the :mod:`~service.api.gate`; the work
     must pass :func:`service.api.deadline.checkpoint` to the engine (504 once
     ``max_compute_seconds`` have passed).
     """
     seconds = get_settings().max_compute_seconds
+    async with json_bytes(request) as body:
 
-    def run() -> bytes:
-        with deadline.within(seconds):
-            start = time.perf_counter()
-            request = parse(body, model)
-            deadline.checkpoint()
-            answer = dump(work(request))
-            metrics.note_compute(time.perf_counter() - start, _parameters(request))
-            return answer
+        def run() -> bytes:
+            with deadline.within(seconds):
+                start = time.perf_counter()
+                parsed = parse(body, model)
+                deadline.checkpoint()
+                answer = dump(work(parsed))
+                metrics.note_compute(time.perf_counter() - start, _parameters(parsed))
+                return answer
 
-    content = run() if len(body) <= INLINE_MAX_BODY_BYTES else await run_in_threadpool(run)
+        content = run() if len(body) <= INLINE_MAX_BODY_BYTES else await run_in_threadpool(run)
     return Response(content, media_type="application/json")
 
 

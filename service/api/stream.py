@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from service.api import deadline
+from service.api.body import json_bytes
 from service.api.compute import parse
 from service.config import get_settings
 from service.engine.errors import EngineError
@@ -55,8 +57,8 @@ def _within(at: float, seconds: float, events: Iterator[dict[str, Any]]) -> Iter
         yield event
 
 
-async def stream(body: bytes | bytearray, model: type[M], events: Callable[[M], Iterator[dict[str, Any]]]) -> Response:
-    """Validate ``body`` as ``model`` and stream ``events(request)`` as NDJSON.
+async def stream(request: Request, model: type[M], events: Callable[[M], Iterator[dict[str, Any]]]) -> Response:
+    """Read and validate the body as ``model`` and stream ``events(request)`` as NDJSON.
 
     Parsing and the first event run in a worker thread before the response starts,
     so a bad request (or a first epoch that fails) is an ordinary problem+json
@@ -66,10 +68,12 @@ async def stream(body: bytes | bytearray, model: type[M], events: Callable[[M], 
     seconds = get_settings().max_compute_seconds
     at = time.monotonic() + seconds
 
-    def start() -> Iterator[dict[str, Any]]:
-        with deadline.until(at, seconds):
-            it = events(parse(body, model))
-            return chain([next(it)], _within(at, seconds, it))
+    async with json_bytes(request) as body:
 
-    started = await run_in_threadpool(start)
+        def start() -> Iterator[dict[str, Any]]:
+            with deadline.until(at, seconds):
+                it = events(parse(body, model))
+                return chain([next(it)], _within(at, seconds, it))
+
+        started = await run_in_threadpool(start)
     return StreamingResponse(iterate_in_threadpool(_lines(started)), media_type=NDJSON)

@@ -213,9 +213,22 @@ def dump(body: dict[str, Any]) -> bytes:
     """JSON bytes straight from NumPy arrays and scalars (float32 printed as float32).
 
     The same bytes as ``orjson.dumps(body, option=OPT_SERIALIZE_NUMPY)``, written
-    in pieces of at most ``_CHUNK`` numbers so that other threads run in between.
+    in pieces of at most ``_CHUNK`` numbers so that other threads run in between;
+    a body whose arrays are all that small is written in one call.
     """
+    if not _has_large_array(body):
+        return orjson.dumps(body, option=_NUMPY)
     return b"".join(_pieces(body))
+
+
+def _has_large_array(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return bool(value.size > _CHUNK)
+    if isinstance(value, dict):
+        return any(_has_large_array(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_large_array(item) for item in value)
+    return False
 
 
 def _pieces(value: Any) -> Iterator[bytes]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from service.api.body import JsonBytes, json_body
+from service.api.body import json_body
 from service.api.compute import answer_examples, compute
 from service.api.deadline import checkpoint
 from service.engine import backward as engine_backward
@@ -64,12 +64,12 @@ def _train_step(req: TrainStepRequest) -> dict[str, Any]:
     summary="Forward pass: a and z of every layer",
     openapi_extra=json_body(ForwardRequest, FORWARD_EXAMPLES),
 )
-async def forward(body: JsonBytes) -> Response:
+async def forward(request: Request) -> Response:
     """Forward pass: a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾) for every layer, and y = z⁽ᴸ⁾.
 
     x = z⁽⁰⁾ is one point (a vector) or a batch (a matrix, one row per point); `a`, `z` and `y` come back in that form.
     """
-    return await compute(body, ForwardRequest, _forward)
+    return await compute(request, ForwardRequest, _forward)
 
 
 @router.post(
@@ -80,7 +80,7 @@ async def forward(body: JsonBytes) -> Response:
     summary="Backpropagation: δ and the gradients of every layer",
     openapi_extra=json_body(BackwardRequest, BACKWARD_EXAMPLES),
 )
-async def backward(body: JsonBytes) -> Response:
+async def backward(request: Request) -> Response:
     """Backpropagation: the forward pass, E, δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ for every layer (primer eq. 7), ∂E/∂W⁽ˡ⁾, ∂E/∂b⁽ˡ⁾ and ∂E/∂x.
 
     δ⁽ᴸ⁾ = h'(a⁽ᴸ⁾) ⊙ ∂E/∂y at the output, δ⁽ˡ⁾ = h'(a⁽ˡ⁾) ⊙ W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾ below it, and ∂E/∂W⁽ˡ⁾ = δ⁽ˡ⁾ z⁽ˡ⁻¹⁾ᵀ
@@ -88,7 +88,7 @@ async def backward(body: JsonBytes) -> Response:
 
     Opt in to per-example gradients (`per_example_gradients`) and to ∂y/∂x (`input_jacobian`).
     """
-    return await compute(body, BackwardRequest, _backward)
+    return await compute(request, BackwardRequest, _backward)
 
 
 @router.post(
@@ -99,9 +99,9 @@ async def backward(body: JsonBytes) -> Response:
     summary="One optimizer step on W and b",
     openapi_extra=json_body(TrainStepRequest, TRAIN_STEP_EXAMPLES),
 )
-async def train_step(body: JsonBytes) -> Response:
+async def train_step(request: Request) -> Response:
     """One optimizer step: the gradients at the current θ, then θ ← optimizer(θ, ∂E/∂θ, state).
 
     The service keeps no state: send the returned `optimizer_state` back with the next step.
     """
-    return await compute(body, TrainStepRequest, _train_step)
+    return await compute(request, TrainStepRequest, _train_step)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from service.api.body import JsonBytes, json_body
+from service.api.body import json_body
 from service.api.compute import compute
 from service.engine.gradcheck import gradcheck as engine_gradcheck
 from service.errors import ERROR_RESPONSES
@@ -24,10 +24,10 @@ def _gradcheck(req: GradcheckRequest) -> dict[str, Any]:
 
 
 @router.post("/gradcheck", response_model=GradcheckResponse, operation_id="gradcheck", openapi_extra=json_body(GradcheckRequest))
-async def gradcheck(body: JsonBytes) -> Response:
+async def gradcheck(request: Request) -> Response:
     """Backpropagation's gradients against central finite differences, per layer, as torch.autograd.gradcheck checks them.
 
     Every entry of every W, b and x is perturbed by ±eps (float64); an entry passes when
     |analytic − numerical| ≤ atol + rtol·|numerical|. Defaults are torch's: eps 1e-6, atol 1e-5, rtol 1e-3.
     """
-    return await compute(body, GradcheckRequest, _gradcheck)
+    return await compute(request, GradcheckRequest, _gradcheck)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from service.api.body import JsonBytes, json_body
+from service.api.body import json_body
 from service.api.compute import compute
 from service.errors import ERROR_RESPONSES
 from service.schemas.initializers import InitRequest, InitResponse
@@ -20,9 +20,9 @@ def _init(req: InitRequest) -> dict[str, Any]:
 
 
 @router.post("/networks/init", response_model=InitResponse, operation_id="init_network", openapi_extra=json_body(InitRequest))
-async def init_network(body: JsonBytes) -> Response:
+async def init_network(request: Request) -> Response:
     """A network with the given layer sizes and activations, its W (and b) drawn by `initializer` from `seed`.
 
     The same request gives the same numbers on every machine (numpy's PCG64 generator).
     """
-    return await compute(body, InitRequest, _init)
+    return await compute(request, InitRequest, _init)

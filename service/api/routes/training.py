@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from service.api.body import REQUEST_MODELS, JsonBytes, json_body
+from service.api.body import REQUEST_MODELS, json_body
 from service.api.compute import compute
 from service.api.deadline import checkpoint
 from service.api.stream import NDJSON, accepts_ndjson, stream
@@ -35,12 +35,12 @@ _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     responses=_STREAM_RESPONSE,
     openapi_extra=json_body(TrainRequest),
 )
-async def train(request: Request, body: JsonBytes) -> Response:
+async def train(request: Request) -> Response:
     """Train: `epochs` passes over (x, t) in batches of `batch_size`, shuffled by `seed`; the same steps as /v1/train-step calls.
 
     Returns the loss of every step and epoch, the final network and optimizer state.
     With `Accept: application/x-ndjson` it streams a line per epoch as it ends, then the result.
     """
     if accepts_ndjson(request.headers.get("accept")):
-        return await stream(body, TrainRequest, partial(train_events, checkpoint=checkpoint))
-    return await compute(body, TrainRequest, partial(train_result, checkpoint=checkpoint))
+        return await stream(request, TrainRequest, partial(train_events, checkpoint=checkpoint))
+    return await compute(request, TrainRequest, partial(train_result, checkpoint=checkpoint))
