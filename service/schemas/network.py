@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import ConfigDict, Discriminator, Field, Tag
+from pydantic import Field
 
 from service.engine import Layer, get_activation
 from service.engine.activations import activation_names
-from service.engine.errors import EngineError, ParameterError
 from service.errors import invalid, pointer
 from service.limits import LayerShape
 from service.schemas.base import WireModel
+from service.schemas.named import NamedObject, build, name_or_object
 from service.schemas.tensor import Matrix, Vector
 
 if TYPE_CHECKING:
@@ -22,24 +22,19 @@ else:  # the engine's names, so the docs list them and pydantic refuses any othe
 Dtype = Literal["float64", "float32"]
 
 
-class ActivationObject(WireModel):
+class ActivationObject(NamedObject):
     """An activation with parameters, e.g. ``{"name": "leaky_relu", "negative_slope": 0.01}``.
 
     The parameters each activation takes, with defaults and ranges, are listed by GET /v1/activations.
     """
 
-    model_config = ConfigDict(extra="allow")
     name: ActivationName
 
 
-def _activation_form(value: Any) -> str:
-    return "<object>" if isinstance(value, dict | ActivationObject) else "<name>"
-
-
-ActivationSpec = Annotated[
-    Annotated[ActivationName, Tag("<name>")] | Annotated[ActivationObject, Tag("<object>")],
-    Discriminator(_activation_form),
-]
+if TYPE_CHECKING:
+    ActivationSpec = str | ActivationObject
+else:
+    ActivationSpec = name_or_object(ActivationName, ActivationObject)
 
 
 class LayerIn(WireModel):
@@ -61,14 +56,7 @@ class LayerIn(WireModel):
                     )
                 ]
             )
-        act = self.activation
-        name, params = (act, {}) if isinstance(act, str) else (act.name, dict(act.model_extra or {}))
-        try:
-            h = get_activation(name, **params)
-        except ParameterError as exc:
-            raise invalid([(pointer("network", "layers", index, "activation", exc.parameter), exc.problem)]) from exc
-        except EngineError as exc:
-            raise invalid([(pointer("network", "layers", index, "activation"), str(exc))]) from exc
+        h = build(self.activation, get_activation, pointer("network", "layers", index, "activation"))
         b = None if self.bias is None else self.bias.astype(dtype, copy=False)
         return Layer(self.weights.astype(dtype, copy=False), b, h)
 
