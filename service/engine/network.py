@@ -145,19 +145,17 @@ def backward(
 def _backward(layers: Sequence[Layer], x: Array, t: Array, loss: Loss, reduction: str, checkpoint: Checkpoint) -> tuple[Trace, Gradients]:
     trace = _forward(layers, x, checkpoint)
     E, per_point, delta_l = output_delta(trace, layers[-1].h, t, loss, reduction)
-    L = len(layers)
-    delta: list[Array] = [delta_l] * L
-    grad_W: list[Array] = [delta_l] * L
-    grad_b: list[Array | None] = [None] * L
-    grad_z = delta_l
-    for l in range(L - 1, -1, -1):
+    z_prev = [x, *trace.z[:-1]]  # Z⁽ˡ⁻¹⁾, the input of each layer
+    delta: list[Array] = []  # these three fill from the last layer back, then are reversed
+    grad_W: list[Array] = []
+    grad_b: list[Array | None] = []
+    for l in reversed(range(len(layers))):
         checkpoint()
-        delta[l] = delta_l
-        z_prev = trace.z[l - 1] if l > 0 else x
-        grad_W[l] = finite(delta_l.T @ z_prev, "grad_weights", l)
-        if layers[l].b is not None:
-            grad_b[l] = finite(delta_l.sum(axis=0), "grad_bias", l)
-        grad_z = finite(delta_l @ layers[l].W, "grad_z" if l > 0 else "grad_x", l)
+        layer = layers[l]
+        delta.append(delta_l)
+        grad_W.append(finite(delta_l.T @ z_prev[l], "grad_weights", l))
+        grad_b.append(None if layer.b is None else finite(delta_l.sum(axis=0), "grad_bias", l))
+        grad_z = finite(delta_l @ layer.W, "grad_z" if l > 0 else "grad_x", l)  # ∂E/∂z⁽ˡ⁻¹⁾ (∂E/∂x for l = 0)
         if l > 0:
             delta_l = finite(layers[l - 1].h.vjp(trace.a[l - 1], trace.z[l - 1], grad_z), "delta", l - 1)
-    return trace, Gradients(E, per_point, delta, grad_W, grad_b, grad_z)
+    return trace, Gradients(E, per_point, delta[::-1], grad_W[::-1], grad_b[::-1], grad_z)
