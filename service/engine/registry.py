@@ -110,6 +110,7 @@ class Registry(Generic[T]):
         self.kind = kind
         self.entries = sorted(entries, key=lambda e: e.describe.name)
         self._by_name = {n: e for e in self.entries for n in (e.describe.name, *e.describe.aliases)}
+        self._with_defaults: dict[str, T] = {}  # built once per name: entries are immutable, so they can be shared
 
     def names(self) -> list[str]:
         """Every accepted name, aliases included."""
@@ -124,6 +125,8 @@ class Registry(Generic[T]):
         Raises :class:`UnknownNameError` for an unknown name and :class:`ParameterError`
         (naming the parameter) for an unknown parameter or a value out of range.
         """
+        if not given and name in self._with_defaults:
+            return self._with_defaults[name]
         found = self._by_name.get(name)
         if found is None:
             raise UnknownNameError(self.kind, name, self.names())
@@ -139,4 +142,7 @@ class Registry(Generic[T]):
                 params[key] = spec.check(given[key]) if key in given else spec.default
             except ValueError as exc:
                 raise ParameterError(self.kind, canonical, key, str(exc)) from exc
-        return found.build(**params)
+        built = found.build(**params)
+        if not given:
+            self._with_defaults[name] = built
+        return built
