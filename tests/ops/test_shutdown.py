@@ -16,6 +16,7 @@ from tests.server import running_server, stop
 DRAIN_SECONDS = 2.0
 REFUSED = "ConnectError"
 TIMEOUT = "ReadTimeout"
+DROPPED = "ReadError"
 RELAY_SECONDS = 1.0
 PRIMER_GRAD_W2_00 = -0.23709648991681476
 
@@ -65,10 +66,11 @@ def test_sigterm_drains_then_finishes_the_request_in_flight(workers: int) -> Non
     assert len(draining) >= 2, probes
     assert closed_at < len(probes), f"still accepting connections long after the drain: {probes}"
     # One process closes its listener: refused. With workers, uvicorn's supervisor keeps the socket open
-    # until its last worker exits, so a new connection waits unanswered (a timeout) instead.
+    # until its last worker exits, so a new connection waits unanswered (a timeout) or is accepted and
+    # then dropped as the worker exits (a read error): either way it is not served.
     after = {probes[closed_at][1], probes[closed_at][2]} - {503}
     assert after, probes
-    assert after <= ({REFUSED} if workers == 1 else {REFUSED, TIMEOUT}), probes
+    assert after <= ({REFUSED} if workers == 1 else {REFUSED, TIMEOUT, DROPPED}), probes
     # New connections were served through the drain. (Not "- 0.1": on a loaded machine the listener was once
     # seen closing ~0.5 s early; the claim tested is that the drain serves, not its exact length.)
     assert probes[closed_at][0] >= DRAIN_SECONDS / 2, probes
