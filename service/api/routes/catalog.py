@@ -52,7 +52,14 @@ def _route(kind: str, summary: str) -> None:
         return Response(_body(kind), media_type="application/json")
 
     list_entries.__doc__ = summary
-    router.add_api_route(f"/{kind}", list_entries, methods=["GET"], response_model=list[CatalogEntryOut], operation_id=f"list_{kind}")
+    router.add_api_route(
+        f"/{kind}",
+        list_entries,
+        methods=["GET"],
+        response_model=list[CatalogEntryOut],
+        operation_id=f"list_{kind}",
+        summary=summary.split(".")[0],
+    )
 
 
 _route("activations", "Every activation h: parameters (defaults, ranges), formula, derivative at kinks, and how Keras differs.")

@@ -23,7 +23,13 @@ def _gradcheck(req: GradcheckRequest) -> dict[str, Any]:
     return gradcheck_body(result)
 
 
-@router.post("/gradcheck", response_model=GradcheckResponse, operation_id="gradcheck", openapi_extra=json_body(GradcheckRequest))
+@router.post(
+    "/gradcheck",
+    response_model=GradcheckResponse,
+    operation_id="gradcheck",
+    summary="Check the analytic gradients against finite differences",
+    openapi_extra=json_body(GradcheckRequest),
+)
 async def gradcheck(request: Request) -> Response:
     """Backpropagation's gradients against central finite differences, per layer, as torch.autograd.gradcheck checks them.
 

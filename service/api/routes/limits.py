@@ -8,7 +8,7 @@ from service.limits import Limits
 router = APIRouter(prefix="/v1", tags=["operations"])
 
 
-@router.get("/limits", response_model=Limits, operation_id="limits")
+@router.get("/limits", response_model=Limits, operation_id="limits", summary="The limits every request is checked against")
 async def limits() -> Limits:
     """Every limit a request is checked against (each is the setting `GRADIENT_<NAME>`)."""
     return Limits.of(get_settings())

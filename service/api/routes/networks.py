@@ -19,7 +19,13 @@ def _init(req: InitRequest) -> dict[str, Any]:
     return req.body()
 
 
-@router.post("/networks/init", response_model=InitResponse, operation_id="init_network", openapi_extra=json_body(InitRequest))
+@router.post(
+    "/networks/init",
+    response_model=InitResponse,
+    operation_id="init_network",
+    summary="A new network from layer sizes, an initializer and a seed",
+    openapi_extra=json_body(InitRequest),
+)
 async def init_network(request: Request) -> Response:
     """A network with the given layer sizes and activations, its W (and b) drawn by `initializer` from `seed`.
 

@@ -32,6 +32,7 @@ _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     "/train",
     response_model=TrainResponse,
     operation_id="train",
+    summary="Many optimizer steps over a small dataset (JSON, or an NDJSON stream per epoch)",
     responses=_STREAM_RESPONSE,
     openapi_extra=json_body(TrainRequest),
 )
