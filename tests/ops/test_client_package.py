@@ -1,4 +1,4 @@
-"""service.client as a package: the public names of the former single module, and Limits from a newer server."""
+"""service.client as a package: exported names resolve, builders are methods of both clients, Limits from a newer server."""
 
 from __future__ import annotations
 
@@ -9,60 +9,18 @@ import pytest
 import service.client
 from service.client import Limits
 
-# Every public name the single-module service/client.py defined (its typing helpers T and P aside).
-PUBLIC = [
-    "AsyncClient",
-    "BackwardLayer",
-    "BackwardResult",
-    "Call",
-    "CatalogEntry",
-    "Client",
-    "Comparison",
-    "DEFAULT_URL",
-    "EpochEvent",
-    "ForwardLayer",
-    "ForwardResult",
-    "GradcheckResult",
-    "Layer",
-    "LayerCheck",
-    "Limits",
-    "NDJSON",
-    "Parameter",
-    "ProblemError",
-    "ProblemItem",
-    "StreamCall",
-    "TrainResult",
-    "TrainStepResult",
-    "Array",
-    "Dtype",
-    "LossSpec",
-    "Network",
-    "Reduction",
-    "activations",
-    "backward",
-    "forward",
-    "gradcheck",
-    "init_network",
-    "initializers",
-    "limits",
-    "livez",
-    "losses",
-    "metrics",
-    "optimizers",
-    "readyz",
-    "train",
-    "train_step",
-    "train_stream",
-]
-
 LIMITS = {f.name: i + 1 for i, f in enumerate(fields(Limits))}
 
 
-def test_the_former_module_names_are_all_importable_from_the_package() -> None:
-    assert sorted(PUBLIC) == sorted(service.client.__all__)
-    assert all(hasattr(service.client, name) for name in PUBLIC)
-    assert service.client.Client.train.__name__ == "train"
-    assert service.client.Client.train.__doc__ == service.client.train.__doc__
+def test_every_exported_name_resolves_and_every_request_builder_is_a_method_of_both_clients() -> None:
+    assert all(hasattr(service.client, name) for name in service.client.__all__)
+    builders = [name for name in service.client.__all__ if name.islower() and callable(getattr(service.client, name))]
+    assert {"forward", "backward", "train_step", "train", "gradcheck", "init_network", "limits"} <= set(builders)
+    for name in builders:
+        for client in (service.client.Client, service.client.AsyncClient):
+            method = getattr(client, name)
+            assert method.__name__ == name
+            assert method.__doc__ == getattr(service.client, name).__doc__
 
 
 def test_limits_ignore_the_limits_a_newer_server_adds() -> None:
