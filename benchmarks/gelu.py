@@ -19,7 +19,8 @@ import time
 import numpy as np
 
 from service.engine import Activation, get_activation
-from service.engine.activation_base import Array, elementwise
+from service.engine.activation_base import elementwise
+from service.engine.arrays import Array
 
 _erfc_per_element = np.frompyfunc(math.erfc, 1, 1)
 

@@ -39,13 +39,33 @@ class Settings(BaseSettings):
         1 << 22, ge=1, description="numbers one opt-in extra of /v1/backward may return (per-example gradients, input Jacobian)"
     )
     max_train_steps: int = Field(1000, ge=1, description="optimizer steps one training request may take")
+    max_init_parameters: int = Field(1_000_000, ge=1, description="weights and biases of a network drawn by /v1/networks/init")
+    max_gradcheck_entries: int = Field(
+        20_000, ge=1, description="weights, biases and inputs /v1/gradcheck perturbs (two evaluations of E each)"
+    )
+    max_gradcheck_work: int = Field(
+        500_000_000, ge=1, description="multiply-adds of one /v1/gradcheck: entries × rows × weights, an upper bound on its cost"
+    )
 
     # Time and concurrency (service/api/gate.py, service/api/deadline.py).
     max_compute_seconds: float = Field(30.0, gt=0, description="time one computation may run (504 after; the computation stops)")
     max_concurrent_computations: int = Field(
-        2, ge=1, description="computations running at once per worker process, in each of two lanes (bodies up to 64 KiB, and larger)"
+        2,
+        ge=1,
+        description="computations running at once per worker process, in each of two lanes (bodies up to small_body_bytes, and larger)",
     )
     max_queued_computations: int = Field(64, ge=0, description="computations waiting for a slot, per lane (503 with Retry-After beyond)")
+    small_body_bytes: int = Field(
+        64 * 1024,
+        ge=0,
+        description="bodies up to this size take the small lane of computation slots, so they never queue behind large ones",
+    )
+    inline_max_body_bytes: int = Field(
+        512,
+        ge=0,
+        description="bodies up to this size are computed on the event loop (their whole work costs about what a hand-off "
+        "to a worker thread does); larger ones in a worker thread",
+    )
 
     # Access (service/middleware/).
     api_keys: SecretStr = Field(SecretStr(""), description="comma-separated API keys; empty: no key needed")

@@ -13,41 +13,50 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from service.config import Settings, get_settings
-from service.errors import ProblemError, invalid, pointer
+from service.errors import LimitExceeded, invalid, pointer
+
+#: The settings published at ``GET /v1/limits``: every bound on what one request may cost.
+LIMIT_SETTINGS = (
+    "max_body_bytes",
+    "max_layers",
+    "max_units_per_layer",
+    "max_parameters",
+    "max_batch_rows",
+    "max_batch_parameters",
+    "max_extra_values",
+    "max_train_steps",
+    "max_init_parameters",
+    "max_gradcheck_entries",
+    "max_gradcheck_work",
+    "max_compute_seconds",
+    "max_concurrent_computations",
+    "max_queued_computations",
+    "small_body_bytes",
+)
 
 
-def _setting(name: str) -> Any:
-    """A field described as the setting of the same name is (one description, in service/config.py)."""
-    return Field(description=Settings.model_fields[name].description)
+#: The limits of this server (``GET /v1/limits``): each field is the setting ``GRADIENT_<NAME>``, described once, in service/config.py.
+Limits: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "Limits",
+    __doc__="The limits of this server (`GET /v1/limits`); each is the setting `GRADIENT_<NAME>`.",
+    **{
+        name: (Settings.model_fields[name].annotation, Field(description=Settings.model_fields[name].description))
+        for name in LIMIT_SETTINGS
+    },
+)
 
 
-class Limits(BaseModel):
-    """The limits of this server (``GET /v1/limits``); each is the setting ``GRADIENT_<NAME>``."""
-
-    max_body_bytes: int = _setting("max_body_bytes")
-    max_layers: int = _setting("max_layers")
-    max_units_per_layer: int = _setting("max_units_per_layer")
-    max_parameters: int = _setting("max_parameters")
-    max_batch_rows: int = _setting("max_batch_rows")
-    max_batch_parameters: int = _setting("max_batch_parameters")
-    max_extra_values: int = _setting("max_extra_values")
-    max_train_steps: int = _setting("max_train_steps")
-    max_compute_seconds: float = _setting("max_compute_seconds")
-    max_concurrent_computations: int = _setting("max_concurrent_computations")
-    max_queued_computations: int = _setting("max_queued_computations")
-
-    @classmethod
-    def of(cls, settings: Settings) -> Limits:
-        return cls.model_validate({name: getattr(settings, name) for name in cls.model_fields})
+def published(settings: Settings) -> dict[str, Any]:
+    """The values of :data:`LIMIT_SETTINGS` in this server's settings."""
+    return {name: getattr(settings, name) for name in LIMIT_SETTINGS}
 
 
 def describe(settings: Settings) -> str:
     """The limits as a Markdown table, for the OpenAPI description."""
-    limits = Limits.of(settings)
-    rows = [f"| `{name}` | {value:,} | {Limits.model_fields[name].description} |" for name, value in limits.model_dump().items()]
+    rows = [f"| `{name}` | {getattr(settings, name):,} | {Settings.model_fields[name].description} |" for name in LIMIT_SETTINGS]
     return "\n".join(["| limit | value | what it bounds |", "|---|---|---|", *rows])
 
 
@@ -104,6 +113,28 @@ def check_train_steps(steps: int, where: str) -> None:
         raise exceeded([_over(where, "optimizer steps", steps, "max_train_steps")])
 
 
-def exceeded(errors: list[tuple[str, str]]) -> ProblemError:
-    """The 422 for these (pointer, detail) pairs."""
-    return invalid(errors, slug="limit-exceeded", title="Limit exceeded")
+def check_gradcheck(entries: int, work: int) -> None:
+    """Refuse a gradcheck that perturbs more than ``max_gradcheck_entries`` entries or costs more than ``max_gradcheck_work``."""
+    s = get_settings()
+    if entries > s.max_gradcheck_entries or work > s.max_gradcheck_work:
+        raise exceeded(
+            [
+                (
+                    "",
+                    f"gradcheck perturbs each of the {entries} weights, biases and inputs, about {work:.2g} multiply-adds; "
+                    f"the limits max_gradcheck_entries = {s.max_gradcheck_entries} and max_gradcheck_work = {s.max_gradcheck_work:.2g} "
+                    "allow less: check a smaller network or batch",
+                )
+            ]
+        )
+
+
+def check_init_parameters(count: int, where: str) -> None:
+    """Refuse a network to initialize with more than ``max_init_parameters`` weights and biases."""
+    if count > get_settings().max_init_parameters:
+        raise exceeded([_over(where, "parameters (weights and biases) it describes", count, "max_init_parameters")])
+
+
+def exceeded(errors: list[tuple[str, str]]) -> LimitExceeded:
+    """The limit error for these (pointer, detail) pairs."""
+    return invalid(errors, kind=LimitExceeded)  # type: ignore[return-value]

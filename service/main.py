@@ -11,12 +11,12 @@ from pydantic.json_schema import models_json_schema
 from service import __version__
 from service.api.body import REQUEST_MODELS
 from service.api.metrics_middleware import MetricsMiddleware
+from service.api.problems import Problem
+from service.api.problems import install as install_error_handlers
 from service.api.routes import catalog, compute, docs, gradcheck, health, limits
 from service.api.routes import networks as network_routes
 from service.api.routes import training as training_routes
 from service.config import get_settings
-from service.errors import Problem
-from service.errors import install as install_error_handlers
 from service.lifecycle import Lifecycle, lifespan
 from service.limits import describe as describe_limits
 from service.middleware import install as install_middleware

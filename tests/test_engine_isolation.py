@@ -1,4 +1,4 @@
-"""The engine is pure NumPy: importing it must not import the web or schema layers."""
+"""The engine is pure NumPy, and the schemas translate without HTTP: neither imports the web layer."""
 
 import subprocess
 import sys
@@ -11,3 +11,24 @@ def test_engine_imports_neither_fastapi_nor_pydantic() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def _imported(modules: str) -> list[str]:
+    code = f"import sys, {modules}\nprint(sorted({{m.split('.')[0] for m in sys.modules}} & {{'fastapi', 'starlette'}}))"
+    return eval(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)  # type: ignore[no-any-return]
+
+
+def test_schemas_handlers_and_domain_errors_import_neither_fastapi_nor_starlette() -> None:
+    import pkgutil
+
+    import service.handlers
+    import service.schemas
+
+    modules = [f"service.schemas.{m.name}" for m in pkgutil.iter_modules(service.schemas.__path__)]
+    modules += [f"service.handlers.{m.name}" for m in pkgutil.iter_modules(service.handlers.__path__)]
+    assert _imported(", ".join(["service.errors", "service.limits", *modules])) == []
+
+
+def test_the_isolation_check_sees_an_import_of_the_web_layer() -> None:
+    """The check can fail: the API layer does import FastAPI."""
+    assert _imported("service.api.problems") == ["fastapi", "starlette"]

@@ -18,7 +18,7 @@ from service.engine.losses import loss_names
 from service.engine.optimizers import OptimizerState, get_optimizer
 from service.engine.training import train_step
 from service.main import create_app
-from tests.api.test_binary_tensors import request
+from tests.helpers.tensors import request
 
 
 class _Calls:

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from service.api.gate import gate
 from service.config import get_settings
-from service.errors import ProblemError
+from service.errors import BodyTooLarge, UnsupportedMediaType
 from service.metrics import count_rejection
 
 
@@ -39,13 +39,7 @@ async def json_bytes(request: Request) -> AsyncIterator[bytearray]:
     all while the request waits: a queue of requests holds no bodies in memory.
     """
     if not _is_json(request.headers.get("content-type", "")):
-        raise ProblemError(
-            415,
-            "send the body as JSON with the header Content-Type: application/json",
-            [],
-            "unsupported-media-type",
-            "Unsupported Media Type",
-        )
+        raise UnsupportedMediaType("send the body as JSON with the header Content-Type: application/json")
     limit = get_settings().max_body_bytes
     header = request.headers.get("content-length", "")
     declared = int(header) if header.isdigit() else None
@@ -64,11 +58,11 @@ async def _read(request: Request, limit: int) -> bytearray:
     return body
 
 
-def too_large(limit: int, size: int, when: str = "") -> ProblemError:
-    """The 413 for a body of at least ``size`` bytes (``when``: e.g. "after gzip decoding")."""
+def too_large(limit: int, size: int, when: str = "") -> BodyTooLarge:
+    """The refusal of a body of at least ``size`` bytes (``when``: e.g. "after gzip decoding")."""
     count_rejection("max_body_bytes")
     sent = f"the body has at least {size:,} bytes{' ' + when if when else ''}"
-    return ProblemError(413, f"{sent}; the limit max_body_bytes is {limit:,}", [("", sent)], "body-too-large", "Content Too Large")
+    return BodyTooLarge(f"{sent}; the limit max_body_bytes is {limit:,}", [("", sent)])
 
 
 #: The models named by :func:`json_body`; their schemas join the OpenAPI components.

@@ -2,7 +2,7 @@
 
 Threads cannot be stopped from outside, so a computation stops itself: the
 engine calls :func:`checkpoint` before each layer (forward and backward) and
-each training step, and it raises a 504 once the deadline has passed. The
+each training step, and it raises TimedOut (a 504) once the deadline has passed. The
 limits (service/limits.py) bound the work between two checkpoints, so the
 thread, and its CPU, are free soon after the deadline.
 """
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from service.errors import ProblemError
+from service.errors import TimedOut
 
 _deadline: ContextVar[float] = ContextVar("deadline", default=math.inf)
 _budget: ContextVar[float] = ContextVar("budget", default=math.inf)
@@ -40,13 +40,9 @@ def until(at: float, seconds: float) -> Iterator[None]:
 
 
 def checkpoint() -> None:
-    """Raise a 504 problem if the current computation has run past its deadline."""
+    """Raise :class:`~service.errors.TimedOut` if the current computation has run past its deadline."""
     if time.monotonic() > _deadline.get():
-        raise ProblemError(
-            504,
+        raise TimedOut(
             f"the computation ran longer than the limit max_compute_seconds = {_budget.get():g} s and was stopped; "
-            "send a smaller network or batch, or fewer steps",
-            [],
-            "timeout",
-            "Computation timed out",
+            "send a smaller network or batch, or fewer steps"
         )

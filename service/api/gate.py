@@ -11,13 +11,12 @@ their own, so that a primer-sized request does not queue behind MNIST-sized ones
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from weakref import WeakKeyDictionary
 
 from service.config import get_settings
-from service.errors import ProblemError
+from service.errors import Overloaded
 
 
 class Gate:
@@ -48,21 +47,10 @@ class Gate:
             self.inside -= 1
 
 
-def overloaded(retry_after: float, why: str) -> ProblemError:
-    """The 503 a client should retry after ``retry_after`` seconds."""
-    return ProblemError(
-        503,
-        f"the server is at capacity ({why}); retry later",
-        [],
-        "overloaded",
-        "Service Unavailable",
-        headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
-    )
+def overloaded(retry_after: float, why: str) -> Overloaded:
+    """The refusal a client should retry after ``retry_after`` seconds."""
+    return Overloaded(f"the server is at capacity ({why}); retry later", retry_after=retry_after)
 
-
-#: Bodies up to this size take the small lane. Within the limits, their work is
-#: tiny (at most ~16k numbers), so they never wait behind large computations.
-SMALL_BODY_BYTES = 64 * 1024
 
 _gates: WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Gate, Gate]] = WeakKeyDictionary()
 
@@ -76,7 +64,8 @@ def gate(body_bytes: int | None) -> Gate:
     if loop not in _gates:
         _gates[loop] = (_new_gate(), _new_gate())
     small, large = _gates[loop]
-    return small if body_bytes is not None and body_bytes <= SMALL_BODY_BYTES else large
+    # within the limits, a small body's work is tiny (at most ~16k numbers), so it never waits behind large computations
+    return small if body_bytes is not None and body_bytes <= get_settings().small_body_bytes else large
 
 
 def _new_gate() -> Gate:

@@ -16,9 +16,11 @@ from starlette.responses import Response, StreamingResponse
 from service.api import deadline
 from service.api.body import json_bytes
 from service.api.compute import parse
+from service.api.problems import problem_body
 from service.config import get_settings
+from service.engine.arrays import Checkpoint
 from service.engine.errors import EngineError
-from service.errors import ProblemError, from_engine_error, problem_body
+from service.errors import ServiceError, Unexpected
 from service.schemas.responses import dump
 
 NDJSON = "application/x-ndjson"
@@ -39,12 +41,11 @@ def _lines(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     try:
         for event in events:
             yield dump(event) + b"\n"
-    except (ProblemError, EngineError) as exc:
-        problem = exc if isinstance(exc, ProblemError) else from_engine_error(exc)
-        yield dump({"event": "error", **problem_body(problem)}) + b"\n"
+    except (ServiceError, EngineError) as exc:
+        yield dump({"event": "error", **problem_body(exc)}) + b"\n"
     except Exception:  # the status line is sent: say so in the stream rather than cut it
         log.exception("unexpected error while streaming")
-        yield dump({"event": "error", **problem_body(ProblemError(500, UNEXPECTED, [], "internal-error"))}) + b"\n"
+        yield dump({"event": "error", **problem_body(Unexpected(UNEXPECTED))}) + b"\n"
 
 
 def _within(at: float, seconds: float, events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -57,8 +58,8 @@ def _within(at: float, seconds: float, events: Iterator[dict[str, Any]]) -> Iter
         yield event
 
 
-async def stream(request: Request, model: type[M], events: Callable[[M], Iterator[dict[str, Any]]]) -> Response:
-    """Read and validate the body as ``model`` and stream ``events(request)`` as NDJSON.
+async def stream(request: Request, model: type[M], events: Callable[[M, Checkpoint], Iterator[dict[str, Any]]]) -> Response:
+    """Read and validate the body as ``model`` and stream ``events(request, checkpoint)`` as NDJSON.
 
     Parsing and the first event run in a worker thread before the response starts,
     so a bad request (or a first epoch that fails) is an ordinary problem+json
@@ -72,7 +73,7 @@ async def stream(request: Request, model: type[M], events: Callable[[M], Iterato
 
         def start() -> Iterator[dict[str, Any]]:
             with deadline.until(at, seconds):
-                it = events(parse(body, model))
+                it = events(parse(body, model), deadline.checkpoint)
                 return chain([next(it)], _within(at, seconds, it))
 
         started = await run_in_threadpool(start)

@@ -191,9 +191,13 @@ class Limits:
     max_batch_parameters: int
     max_extra_values: int
     max_train_steps: int
+    max_init_parameters: int
+    max_gradcheck_entries: int
+    max_gradcheck_work: int
     max_compute_seconds: float
     max_concurrent_computations: int
     max_queued_computations: int
+    small_body_bytes: int
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Limits:

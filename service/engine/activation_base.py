@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+from service.engine.arrays import Array
 
 
 @dataclass(frozen=True)
@@ -36,12 +35,3 @@ def step(condition: NDArray[np.bool_], where_true: float, where_false: float, li
         return condition.astype(like.dtype)
     dtype = like.dtype.type
     return np.where(condition, dtype(where_true), dtype(where_false))
-
-
-def mean_last(value: Array) -> Array:
-    """The mean over the last axis, (1/K) Σₖ, in the dtype of ``value``.
-
-    ``ndarray.mean`` divides by its count through a float64 temporary for float32 input;
-    the sum divided by the Python int K stays float32 (and is the same number: mean sums, then divides).
-    """
-    return value.sum(axis=-1) / value.shape[-1]

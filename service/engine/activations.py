@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from service.engine.activation_base import Activation, Array
+from service.engine.activation_base import Activation
 from service.engine.activations_elementwise import ENTRIES as ELEMENTWISE
+from service.engine.arrays import Array
 from service.engine.catalog import CatalogEntry
 from service.engine.registry import Registry, entry
 

@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from service.engine.activation_base import Activation, Array, elementwise, step
+from service.engine.activation_base import Activation, elementwise, step
+from service.engine.arrays import Array
 from service.engine.errors import ParameterError
 from service.engine.registry import Entry, choice, entry, real
 from service.engine.special import erfc

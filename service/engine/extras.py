@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.engine.network import Array, Gradients, Layer, Trace, finite
+from service.engine.arrays import Array, finite
+from service.engine.network import Gradients, Layer, Trace
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.engine.errors import EngineError
+from service.engine.arrays import Array, Checkpoint, finite, no_checkpoint
 from service.engine.losses import Loss, per_point_loss, reduce
-from service.engine.network import Array, Checkpoint, Gradients, Layer, Trace, backward, finite, no_checkpoint
+from service.engine.network import Gradients, Layer, Trace, backward
 
 Analytic = Callable[[Sequence[Layer], Array, Array, Loss, str], tuple[Trace, Gradients]]
-MAX_ENTRIES = 20_000  # weights, biases and inputs perturbed, in total
-MAX_WORK = 500_000_000  # multiply-adds: entries × N × (weights of all layers), an upper bound on the cost
 CHUNK_FLOATS = 1 << 22  # floats held by one stack of perturbed evaluations (32 MiB in float64)
 
 
@@ -89,6 +87,13 @@ def _compare(analytic: Array, numerical: Array, atol: float, rtol: float, quanti
     )
 
 
+def cost(layers: Sequence[Layer], x: Array) -> tuple[int, int]:
+    """What a check of these layers on ``x`` (N × M⁽¹⁾) costs: the entries perturbed (weights, biases and inputs),
+    and an upper bound on its multiply-adds, entries × N × (weights of all layers)."""
+    entries = x.size + sum(layer.W.size + (layer.b.size if layer.b is not None else 0) for layer in layers)
+    return entries, entries * x.shape[0] * sum(layer.W.size for layer in layers)
+
+
 def gradcheck(
     layers: Sequence[Layer],
     x: Array,
@@ -104,16 +109,9 @@ def gradcheck(
     """Compare ``analytic`` (backpropagation by default; a test may inject a wrong one) with finite differences.
 
     ``x`` is N × M⁽¹⁾ and ``t`` N × K⁽ᴸ⁾, in float64. Each entry costs two evaluations
-    of E, so a check of more than MAX_ENTRIES entries, or of more than MAX_WORK
-    multiply-adds, is refused. ``checkpoint`` is called before each stack of evaluations.
+    of E (:func:`cost` says how much in all; the caller bounds it). ``checkpoint`` is called
+    before each stack of evaluations.
     """
-    entries = x.size + sum(layer.W.size + (layer.b.size if layer.b is not None else 0) for layer in layers)
-    work = entries * x.shape[0] * sum(layer.W.size for layer in layers)
-    if entries > MAX_ENTRIES or work > MAX_WORK:
-        raise EngineError(
-            f"gradcheck perturbs each of the {entries} weights, biases and inputs, about {work:.2g} multiply-adds; "
-            f"at most {MAX_ENTRIES} entries and {MAX_WORK:.2g} multiply-adds are allowed: check a smaller network or batch"
-        )
     trace, grads = analytic(layers, x, t, loss, reduction)
     variant_size = x.shape[0] * max(max(layer.W.shape) for layer in layers)
 

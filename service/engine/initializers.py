@@ -20,9 +20,9 @@ from itertools import pairwise
 
 import numpy as np
 
+from service.engine.arrays import Array
 from service.engine.catalog import CatalogEntry
 from service.engine.errors import UnknownNameError
-from service.engine.network import Array
 
 #: Standard deviation of a unit normal truncated to [−2, 2]: Keras divides by it so the variance stays σ².
 TRUNCATED_STD = 0.87962566103423978

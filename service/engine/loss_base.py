@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
+from service.engine.arrays import Array
 from service.engine.errors import DomainError
 
-Array = NDArray[np.floating[Any]]
 Fused = Callable[[Array, Array], tuple[Array, Array]]
 Check = Callable[[Array, Array], None]
 
@@ -46,3 +42,12 @@ def within(name: str, operand: str, values: Array, low: float, high: float | Non
         first = values[bad].flat[0]
         what = "outputs y" if operand == "y" else "targets t"
         raise DomainError(operand, f"{name} needs {what} in {where}; found {first:.6g}{hint}")
+
+
+def mean_last(value: Array) -> Array:
+    """The mean over the last axis, (1/K) Σₖ, in the dtype of ``value``.
+
+    ``ndarray.mean`` divides by its count through a float64 temporary for float32 input;
+    the sum divided by the Python int K stays float32 (and is the same number: mean sums, then divides).
+    """
+    return value.sum(axis=-1) / value.shape[-1]

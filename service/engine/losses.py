@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.engine.activation_base import Activation, mean_last
+from service.engine.activation_base import Activation
+from service.engine.arrays import Array
 from service.engine.catalog import CatalogEntry
 from service.engine.errors import EngineError
-from service.engine.loss_base import Array, Loss
+from service.engine.loss_base import Loss, mean_last
 from service.engine.losses_classification import ENTRIES as CLASSIFICATION
 from service.engine.losses_regression import ENTRIES as REGRESSION
 from service.engine.registry import Registry

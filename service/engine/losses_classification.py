@@ -18,11 +18,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from service.engine.activation_base import mean_last
 from service.engine.activations import log_softmax, softmax
 from service.engine.activations_elementwise import sigmoid
+from service.engine.arrays import Array
 from service.engine.errors import DomainError
-from service.engine.loss_base import Array, Check, Fused, Loss, within
+from service.engine.loss_base import Check, Fused, Loss, mean_last, within
 from service.engine.registry import Entry, entry, flag, unit_interval
 
 LOG_CLAMP = -100.0

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from service.engine.activation_base import mean_last
-from service.engine.loss_base import Array, Loss, within
+from service.engine.arrays import Array
+from service.engine.loss_base import Loss, mean_last, within
 from service.engine.registry import Entry, entry, flag, real
 
 

@@ -10,20 +10,14 @@ Everything is computed in the dtype of the arrays passed in (float64 or float32)
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from service.engine.activations import Activation
-from service.engine.errors import NonFiniteError
+from service.engine.arrays import Array, Checkpoint, finite, no_checkpoint
 from service.engine.losses import Loss, per_point_loss, reduce
-
-Array = NDArray[np.floating[Any]]
-Checkpoint = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -63,23 +57,6 @@ class Gradients:
     grad_W: list[Array]
     grad_b: list[Array | None]
     grad_x: Array
-
-
-def finite(value: Array, quantity: str, layer: int | None = None) -> Array:
-    """``value``, after checking that every entry is finite.
-
-    Σ value² is one BLAS dot product with no temporary array, and it is finite only
-    if every entry is (NaN and ±∞ propagate); when it overflows (entries beyond
-    ~1e19 in float32) the entries are checked one by one.
-    """
-    if not math.isfinite(np.vdot(value, value)) and not np.isfinite(value).all():
-        raise NonFiniteError(quantity, layer)
-    return value
-
-
-def no_checkpoint() -> None:
-    """The default checkpoint: never stops a computation."""
-    return None
 
 
 def forward(layers: Sequence[Layer], x: Array, checkpoint: Checkpoint = no_checkpoint) -> Trace:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.engine.network import Array
+from service.engine.arrays import Array
 
 
 @dataclass(frozen=True)

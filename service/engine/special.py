@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from service.engine.activation_base import Array
+from service.engine.arrays import Array
 
 #: erf(x) = x P(x²)/Q(x²) for |x| ≤ 0.46875 (Cody's A, B)
 A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03, 1.85777706184603153e-1)

@@ -9,32 +9,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from service.engine.arrays import Array, Checkpoint, no_checkpoint
 from service.engine.errors import NonFiniteError
 from service.engine.losses import Loss
-from service.engine.network import Array, Checkpoint, Gradients, Layer, Trace, backward, no_checkpoint
+from service.engine.network import Gradients, Layer, Trace, backward
 from service.engine.optimizers import Optimizer, OptimizerState
+from service.engine.parameters import gradients, owners, parameters, with_parameters
 from service.engine.regularization import NONE, Regularization
-
-
-def parameters(layers: Sequence[Layer]) -> list[Array]:
-    """θ as a flat list: W⁽¹⁾, b⁽¹⁾ (if any), W⁽²⁾, … in layer order."""
-    return [p for layer in layers for p in (layer.W, layer.b) if p is not None]
-
-
-def gradients(layers: Sequence[Layer], grads: Gradients) -> list[Array]:
-    """∂E/∂θ in the order of :func:`parameters`."""
-    return [
-        g
-        for layer, gW, gb in zip(layers, grads.grad_W, grads.grad_b, strict=True)
-        for g in (gW, gb if layer.b is not None else None)
-        if g is not None
-    ]
-
-
-def with_parameters(layers: Sequence[Layer], params: Sequence[Array]) -> list[Layer]:
-    """The layers with θ replaced, in the order of :func:`parameters`."""
-    it = iter(params)
-    return [replace(layer, W=next(it), b=next(it) if layer.b is not None else None) for layer in layers]
 
 
 @dataclass(frozen=True)
@@ -70,8 +51,7 @@ def regularized(layers: Sequence[Layer], grads: Gradients, regularization: Regul
 
 def _check_update(layers: Sequence[Layer], params: Sequence[Array], state: OptimizerState) -> None:
     """Refuse an update whose parameters or state overflowed; name the first layer where it happened."""
-    owners = [(l, kind) for l, layer in enumerate(layers) for kind, p in (("weights", layer.W), ("bias", layer.b)) if p is not None]
-    for i, (l, kind) in enumerate(owners):
+    for i, (l, kind) in enumerate(owners(layers)):
         if not np.isfinite(params[i]).all():
             raise NonFiniteError(f"updated {kind}", l)
         for name, arrays in state.slots.items():

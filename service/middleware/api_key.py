@@ -7,7 +7,8 @@ import hmac
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import ProblemError, problem_response
+from service.api.problems import problem_response
+from service.errors import Unauthorized
 
 #: Paths open without a key: liveness and the docs.
 OPEN_PATHS = frozenset({"/livez", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
@@ -34,12 +35,5 @@ class ApiKeyMiddleware:
         if self._accepts(Headers(scope=scope)):
             await self.app(scope, receive, send)
             return
-        problem = ProblemError(
-            401,
-            "this server needs an API key: send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`",
-            [],
-            "unauthorized",
-            "Unauthorized",
-            headers={"WWW-Authenticate": 'Bearer realm="gradient-service"'},
-        )
+        problem = Unauthorized("this server needs an API key: send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`")
         await problem_response(problem)(scope, receive, send)

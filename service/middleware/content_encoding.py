@@ -13,7 +13,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.body import too_large
-from service.errors import ProblemError, problem_response
+from service.api.problems import problem_response
+from service.errors import MalformedBody, UnsupportedMediaType
 
 _GZIP = frozenset({"gzip", "x-gzip"})
 _IDENTITY = frozenset({"", "identity"})
@@ -38,12 +39,8 @@ class ContentEncodingMiddleware:
             headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")]
             await self.app({**scope, "headers": headers}, _GunzipReceive(receive, self.max_bytes), send)
         else:
-            problem = ProblemError(
-                415,
-                f"Content-Encoding {encoding!r} is not supported; send the body as it is or with Content-Encoding: gzip",
-                [],
-                "unsupported-media-type",
-                "Unsupported Media Type",
+            problem = UnsupportedMediaType(
+                f"Content-Encoding {encoding!r} is not supported; send the body as it is or with Content-Encoding: gzip"
             )
             await problem_response(problem)(scope, receive, send)
 
@@ -89,5 +86,5 @@ class _GunzipReceive:
         return {"type": "http.request", "body": body, "more_body": more}
 
 
-def _not_gzip(why: str) -> ProblemError:
-    return ProblemError(400, f"the body is not valid gzip: {why}", [("", f"not valid gzip: {why}")], "malformed-body", "Malformed body")
+def _not_gzip(why: str) -> MalformedBody:
+    return MalformedBody(f"the body is not valid gzip: {why}", [("", f"not valid gzip: {why}")], what="gzip")

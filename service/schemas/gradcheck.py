@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.engine.gradcheck import Comparison, GradcheckResult
+from service.engine.gradcheck import Comparison, GradcheckResult, cost
 from service.errors import invalid, pointer
+from service.limits import check_gradcheck
 from service.schemas.examples import BACKWARD_EXAMPLE
-from service.schemas.requests import LossRequest
+from service.schemas.requests import LossInputs, LossRequest, extended
 
 GRADCHECK_EXAMPLE: dict[str, Any] = {**BACKWARD_EXAMPLE, "eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}
+
+
+@dataclass(frozen=True)
+class GradcheckInputs(LossInputs):
+    """The loss's inputs (float64) and the finite-difference step and tolerances."""
+
+    eps: float
+    atol: float
+    rtol: float
 
 
 class GradcheckRequest(LossRequest):
@@ -23,10 +34,13 @@ class GradcheckRequest(LossRequest):
     atol: float = Field(1e-5, ge=0, description="an entry passes when |analytic − numerical| ≤ atol + rtol·|numerical|")
     rtol: float = Field(1e-3, ge=0, description="see atol")
 
-    def check_dtype(self) -> None:
-        """Finite differences with ε = 1e-6 need float64, as torch.autograd.gradcheck does."""
+    def to_engine(self) -> GradcheckInputs:
+        """The loss's inputs in float64 (finite differences with ε = 1e-6 need it, as torch.autograd.gradcheck does), within the limits."""
         if self.dtype != "float64":
             raise invalid([(pointer("dtype"), "gradcheck runs in float64 only (finite differences need its precision)")])
+        inputs = super().to_engine()
+        check_gradcheck(*cost(inputs.layers, inputs.x))
+        return GradcheckInputs(**extended(inputs), eps=self.eps, atol=self.atol, rtol=self.rtol)
 
 
 class ComparisonOut(BaseModel):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.engine import get_activation
-from service.engine.errors import EngineError
-from service.engine.initializers import BIAS_INITIALIZERS, init_parameters, initializer_names
+from service.engine import Activation, get_activation
+from service.engine.initializers import BIAS_INITIALIZERS, initializer_names
 from service.errors import invalid, pointer
+from service.limits import check_init_parameters
 from service.schemas.base import WireModel
+from service.schemas.named import build
 from service.schemas.network import ActivationSpec
 from service.schemas.responses import NetworkOut
 
@@ -22,9 +24,6 @@ else:  # the engine's names, so the docs list them and pydantic refuses any othe
     InitializerName = Literal[tuple(initializer_names())]
     BiasInitializerName = Literal[BIAS_INITIALIZERS]
 
-#: The most parameters (weights and biases) one initialized network may have.
-MAX_INIT_PARAMETERS = 1_000_000
-
 INIT_EXAMPLE: dict[str, Any] = {
     "sizes": [2, 3, 2],
     "activations": ["tanh", "linear"],
@@ -32,6 +31,18 @@ INIT_EXAMPLE: dict[str, Any] = {
     "bias": True,
     "seed": 0,
 }
+
+
+@dataclass(frozen=True)
+class InitInputs:
+    """:func:`service.engine.initializers.init_parameters`'s arguments, and each layer's activation (built, and as sent)."""
+
+    sizes: list[int]
+    initializer: str
+    bias_initializer: str | None
+    seed: int
+    activations: list[Activation]
+    wire_activations: list[Any]
 
 
 class InitRequest(WireModel):
@@ -59,31 +70,17 @@ class InitRequest(WireModel):
         0, ge=0, le=2**32 - 1, description="seed of numpy.random.default_rng: the same seed gives the same network everywhere"
     )
 
-    def parameters(self) -> list[tuple[Any, Any]]:
-        """W and b of every layer, after checking sizes, activations and the size limit."""
+    def to_engine(self) -> InitInputs:
+        """The initializer's arguments, after checking the activations (one per layer) and ``max_init_parameters``."""
         L = len(self.sizes) - 1
         if len(self.activations) != L:
             detail = f"has {len(self.activations)} entries but sizes describes {L} layers; give one per layer"
             raise invalid([(pointer("activations"), detail)])
-        count = sum((M + int(self.bias)) * K for M, K in pairwise(self.sizes))
-        if count > MAX_INIT_PARAMETERS:
-            raise invalid([(pointer("sizes"), f"describes {count} parameters; the limit is {MAX_INIT_PARAMETERS}")])
-        for l, act in enumerate(self.activations):
-            name, params = (act, {}) if isinstance(act, str) else (act.name, dict(act.model_extra or {}))
-            try:
-                get_activation(name, **params)
-            except EngineError as exc:
-                raise invalid([(pointer("activations", l), str(exc))]) from exc
+        check_init_parameters(sum((M + int(self.bias)) * K for M, K in pairwise(self.sizes)), pointer("sizes"))
+        activations = [build(act, get_activation, pointer("activations", l)) for l, act in enumerate(self.activations)]
         bias = self.bias_initializer or ("torch_default" if self.initializer == "torch_default" else "zeros")
-        return init_parameters(self.sizes, self.initializer, bias if self.bias else None, self.seed)
-
-    def body(self) -> dict[str, Any]:
-        """The response: the network in the wire form /v1/forward, /v1/backward and /v1/train take."""
-        layers = []
-        for (W, b), act in zip(self.parameters(), self.activations, strict=True):
-            wire_act = act if isinstance(act, str) else act.model_dump()
-            layers.append({"weights": W, **({"bias": b} if b is not None else {}), "activation": wire_act})
-        return {"network": {"layers": layers}}
+        wire = [act if isinstance(act, str) else act.model_dump() for act in self.activations]
+        return InitInputs(list(self.sizes), self.initializer, bias if self.bias else None, self.seed, activations, wire)
 
 
 class InitResponse(BaseModel):

@@ -6,6 +6,8 @@ defaults, except the step size, which is ``learning_rate`` (torch's ``lr``).
 Gradient clipping (``clip_norm`` or ``clip_value``) is part of every optimizer
 object: like Keras's ``clipnorm``/``clipvalue`` it transforms ∂E/∂θ just before
 the update, and torch's ``clip_grad_norm_`` is called at that same point.
+Each optimizer's model is derived from its entry in the engine's registry
+(service/engine/optimizers/): names, defaults, bounds and descriptions are stated there once.
 
 The state is sent back by the client on the next step; the service keeps none.
 On the wire it is ``{"step": n, "slots": {slot: [{"weights": …, "bias": …}, …]}}``
@@ -16,110 +18,66 @@ torch.optim's state keys (``momentum_buffer``, ``exp_avg``, …).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, create_model
 from pydantic.types import FailFast
-from pydantic_core import PydanticCustomError
 
-from service.engine.clipping import with_clipping
-from service.engine.network import Array, Layer
-from service.engine.optimizers import Optimizer, OptimizerState, get_optimizer, optimizer_names
+from service.engine.arrays import Array
+from service.engine.errors import EngineError, ParameterError
+from service.engine.network import Layer
+from service.engine.optimizers import OPTIMIZERS, Optimizer, OptimizerState, get_optimizer
+from service.engine.parameters import flatten, unflatten
+from service.engine.registry import Entry, Spec
 from service.errors import invalid, pointer
 from service.schemas.base import WireModel
 from service.schemas.tensor import Matrix, Vector
 
-LearningRate = Annotated[float, Field(gt=0, description="η, the step size (torch.optim's `lr`)")]
-Beta = Annotated[float, Field(ge=0, lt=1)]
-Momentum = Annotated[float, Field(ge=0, lt=1, description="μ, in [0, 1); 0 turns momentum off")]
-Eps = Annotated[float, Field(gt=0, description="ε, added to the denominator against division by zero")]
-WeightDecay = Annotated[float, Field(ge=0, description="λ: adds λθ to the gradient (L2 penalty on every parameter, biases included)")]
 
-
-class _Optimizer(WireModel):
-    """What every optimizer accepts: gradient clipping, applied to ∂E/∂θ before the update."""
+class OptimizerObject(WireModel):
+    """What every optimizer object has: ``name``; the models below add the hyperparameters of each."""
 
     name: str
-    clip_norm: float | None = Field(
-        None,
-        gt=0,
-        description="if set, scale all gradients together so that their global L2 norm is at most this "
-        "(torch.nn.utils.clip_grad_norm_: g·min(1, c/(‖g‖ + 1e-6)); Keras's global_clipnorm)",
-    )
-    clip_value: float | None = Field(
-        None,
-        gt=0,
-        description="if set, clamp every gradient entry to [−c, c] (torch.nn.utils.clip_grad_value_; Keras's clipvalue)",
-    )
-
-    @model_validator(mode="after")
-    def _one_clipping(self) -> Self:
-        if self.clip_norm is not None and self.clip_value is not None:
-            raise PydanticCustomError("clipping", "set at most one of clip_norm and clip_value (as Keras allows)")
-        return self
 
     def to_engine(self) -> Optimizer:
-        """The engine's optimizer, clipping included."""
-        hyperparameters = self.model_dump(exclude={"name", "clip_norm", "clip_value"})
-        return with_clipping(get_optimizer(self.name, **hyperparameters), self.clip_norm, self.clip_value)
+        """The engine's optimizer, clipping included.
+
+        The bounds were checked as the body was parsed; a combination torch refuses (nesterov without momentum,
+        both clip_norm and clip_value) is an invalid request pointing at /optimizer.
+        """
+        try:
+            return get_optimizer(self.name, **self.model_dump(exclude={"name"}))
+        except ParameterError as exc:
+            raise invalid([(pointer("optimizer", exc.parameter), exc.problem)]) from exc
+        except EngineError as exc:
+            raise invalid([(pointer("optimizer"), str(exc))]) from exc
 
 
-class SGD(_Optimizer):
-    """torch.optim.SGD: g ← g + λθ; b ← g (first step), b ← μb + (1−τ)g; g ← g + μb (nesterov) or b; θ ← θ − ηg."""
-
-    name: Literal["sgd"]
-    learning_rate: LearningRate = 1e-3
-    momentum: Momentum = 0.0
-    dampening: float = Field(0.0, ge=0, le=1, description="τ: the new gradient enters the momentum buffer with weight 1 − τ")
-    weight_decay: WeightDecay = 0.0
-    nesterov: bool = Field(False, description="Nesterov momentum; needs momentum > 0 and dampening = 0")
-
-    @model_validator(mode="after")
-    def _nesterov(self) -> Self:
-        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise PydanticCustomError("nesterov", "nesterov needs momentum > 0 and dampening = 0 (as torch.optim.SGD)")
-        return self
+def _field(spec: Spec) -> tuple[Any, Any]:
+    """The pydantic field of a hyperparameter, from its one description in the engine's registry."""
+    text = spec.description
+    bounds: dict[str, Any] = dict(spec.bounds)
+    if spec.kind == "flag":
+        return bool, Field(spec.default, description=text)
+    if spec.kind == "pair":
+        member = Annotated[float, Field(**bounds)]
+        return tuple[member, member], Field(spec.default, description=text)
+    if spec.kind == "optional_real":
+        return float | None, Field(None, description=text, **bounds)
+    return float, Field(spec.default, description=text, **bounds)
 
 
-class Adam(_Optimizer):
-    """torch.optim.Adam: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; θ ← θ − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). Keras: ε = 1e-7."""
-
-    name: Literal["adam"]
-    learning_rate: LearningRate = 1e-3
-    betas: tuple[Beta, Beta] = Field((0.9, 0.999), description="[β₁, β₂], each in [0, 1): decay rates of m and v")
-    eps: Eps = 1e-8
-    weight_decay: WeightDecay = 0.0
-    amsgrad: bool = Field(False, description="divide by the running maximum of v (slot max_exp_avg_sq)")
+def _model(entry: Entry[Optimizer]) -> type[OptimizerObject]:
+    """The wire model of one optimizer: ``name`` fixed to its name, then its hyperparameters with defaults and bounds."""
+    described = entry.describe
+    doc = f"{described.name}: {described.formula}" + (f". {described.keras_difference}" if described.keras_difference else "")
+    fields: dict[str, Any] = {"name": (Literal[described.name], ...)}
+    fields.update({spec.name: _field(spec) for spec in entry.specs})
+    return create_model(entry.title, __base__=OptimizerObject, __doc__=doc, **fields)
 
 
-class AdamW(Adam):
-    """torch.optim.AdamW: θ ← θ(1 − ηλ), then the Adam step. Keras: ε = 1e-7, weight_decay 0.004."""
-
-    name: Literal["adamw"]  # type: ignore[assignment]
-    weight_decay: float = Field(1e-2, ge=0, description="λ: decoupled weight decay, θ ← θ(1 − ηλ) before the Adam step")
-
-
-class RMSprop(_Optimizer):
-    """torch.optim.RMSprop: s ← αs + (1−α)g²; θ ← θ − η g/(√s + ε) (centered: √(s − ḡ²); momentum: b ← μb + g/d). Keras: rho 0.9, ε 1e-7."""
-
-    name: Literal["rmsprop"]
-    learning_rate: LearningRate = 1e-2
-    alpha: float = Field(0.99, ge=0, lt=1, description="α: decay rate of the running average of g² (Keras's `rho`, 0.9 there)")
-    eps: Eps = 1e-8
-    weight_decay: WeightDecay = 0.0
-    momentum: Momentum = 0.0
-    centered: bool = Field(False, description="normalize by an estimate of the gradient's variance (slot grad_avg)")
-
-
-class Adagrad(_Optimizer):
-    """torch.optim.Adagrad: S ← S + g²; θ ← θ − η/(1 + (t−1)·lr_decay) · g/(√S + ε). Keras: initial_accumulator_value 0.1, ε 1e-7."""
-
-    name: Literal["adagrad"]
-    learning_rate: LearningRate = 1e-2
-    lr_decay: float = Field(0.0, ge=0, description="the step size at step t is η / (1 + (t − 1) · lr_decay)")
-    weight_decay: WeightDecay = 0.0
-    initial_accumulator_value: float = Field(0.0, ge=0, description="S before the first step (Keras: 0.1)")
-    eps: Eps = 1e-10
+#: One wire model per optimizer of the engine's registry, in its order.
+OPTIMIZER_MODELS: tuple[type[OptimizerObject], ...] = tuple(_model(e) for e in OPTIMIZERS.entries)
 
 
 def _optimizer_tag(value: Any) -> str | None:
@@ -127,23 +85,21 @@ def _optimizer_tag(value: Any) -> str | None:
     return f"<{name}>" if isinstance(name, str) else None
 
 
-_MODELS: tuple[type[_Optimizer], ...] = (SGD, Adam, AdamW, RMSprop, Adagrad)
-_MAPPING = {m.model_fields["name"].annotation.__args__[0]: f"#/components/schemas/{m.__name__}" for m in _MODELS}  # type: ignore[union-attr]
+_MAPPING = {m.model_fields["name"].annotation.__args__[0]: f"#/components/schemas/{m.__name__}" for m in OPTIMIZER_MODELS}  # type: ignore[union-attr]
 
-OptimizerSpec = Annotated[
-    Annotated[SGD, Tag("<sgd>")]
-    | Annotated[Adam, Tag("<adam>")]
-    | Annotated[AdamW, Tag("<adamw>")]
-    | Annotated[RMSprop, Tag("<rmsprop>")]
-    | Annotated[Adagrad, Tag("<adagrad>")],
-    Discriminator(
-        _optimizer_tag,
-        custom_error_type="unknown_optimizer",
-        custom_error_message=f"`name` must be one of: {', '.join(optimizer_names())}",
-    ),
-    # The tags above keep pydantic's error locations clean; the docs still get OpenAPI's discriminator.
-    Field(json_schema_extra={"discriminator": {"propertyName": "name", "mapping": _MAPPING}}),
-]
+if TYPE_CHECKING:
+    OptimizerSpec = OptimizerObject
+else:
+    OptimizerSpec = Annotated[
+        Union[tuple(Annotated[m, Tag(f"<{name}>")] for name, m in zip(_MAPPING, OPTIMIZER_MODELS, strict=True))],  # noqa: UP007
+        Discriminator(
+            _optimizer_tag,
+            custom_error_type="unknown_optimizer",
+            custom_error_message=f"`name` must be one of: {', '.join(OPTIMIZERS.names())}",
+        ),
+        # The tags above keep pydantic's error locations clean; the docs still get OpenAPI's discriminator.
+        Field(json_schema_extra={"discriminator": {"propertyName": "name", "mapping": _MAPPING}}),
+    ]
 
 
 class SlotIn(WireModel):
@@ -187,20 +143,20 @@ class OptimizerStateIn(WireModel):
                 raise invalid(
                     [(pointer("optimizer_state", "slots", name), f"has {len(per_layer)} entries but the network has {len(layers)} layers")]
                 )
-            arrays: list[Array] = []
             for l, (slot, layer) in enumerate(zip(per_layer, layers, strict=True)):
                 for field, value, param in (("weights", slot.weights, layer.W), ("bias", slot.bias, layer.b)):
                     where = pointer("optimizer_state", "slots", name, l, field)
-                    if param is None:
-                        if value is not None:
-                            errors.append((where, f"layer {l} has no bias, so its slot has none"))
-                        continue
-                    if value is None or value.shape != param.shape:
+                    if param is None and value is not None:
+                        errors.append((where, f"layer {l} has no bias, so its slot has none"))
+                    elif param is not None and (value is None or value.shape != param.shape):
                         found = "nothing" if value is None else f"shape {list(value.shape)}"
                         errors.append((where, f"has {found} but the parameter has shape {list(param.shape)}"))
-                        continue
-                    arrays.append(value.astype(param.dtype, copy=False))
-            slots[name] = arrays
+            if not errors:
+                per_param = [
+                    (s.weights.astype(layer.W.dtype, copy=False), _like(s.bias, layer.b))
+                    for s, layer in zip(per_layer, layers, strict=True)
+                ]
+                slots[name] = flatten(per_param)
         if errors:
             raise invalid(errors)
         return OptimizerState(self.step, slots)
@@ -208,8 +164,10 @@ class OptimizerStateIn(WireModel):
 
 def state_to_wire(state: OptimizerState, layers: Sequence[Layer]) -> dict[str, Any]:
     """The engine's state in the wire form that :class:`OptimizerStateIn` reads back."""
-    slots: dict[str, list[dict[str, Any]]] = {}
-    for name, arrays in state.slots.items():
-        it = iter(arrays)
-        slots[name] = [{"weights": next(it), "bias": next(it) if layer.b is not None else None} for layer in layers]
+    slots = {name: [{"weights": W, "bias": b} for W, b in unflatten(layers, arrays)] for name, arrays in state.slots.items()}
     return {"step": state.step, "slots": slots}
+
+
+def _like(value: Array | None, param: Array | None) -> Array | None:
+    """A bias slot in its parameter's dtype (None where the layer has no bias)."""
+    return None if value is None or param is None else value.astype(param.dtype, copy=False)

@@ -1,15 +1,20 @@
-"""Request bodies of the computing routes, and their conversion to engine inputs."""
+"""Request bodies of the computing routes, and their conversion to engine inputs.
+
+Each request's ``to_engine()`` checks what the parse alone cannot (shapes that must fit
+each other, the limits) and returns everything the engine needs, built once, as a
+frozen dataclass: the handler (service/handlers/) then runs the engine on it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field
 
 from service.engine import Layer, Loss
-from service.engine.network import Array
+from service.engine.arrays import Array
 from service.engine.optimizers import Optimizer, OptimizerState
 from service.engine.regularization import NONE, Regularization
 from service.errors import invalid, pointer
@@ -29,12 +34,43 @@ _INCLUDE_DOC = "the per-layer quantities to send back (all by default); list onl
 
 
 @dataclass(frozen=True)
-class Inputs:
-    """What the engine needs for a forward pass, plus the wire form of ``x``."""
+class ForwardInputs:
+    """What the engine needs for a forward pass (x: N × M⁽¹⁾), plus the wire form of ``x`` (``batched``: a matrix)."""
 
     layers: list[Layer]
     x: Array
     batched: bool
+
+
+@dataclass(frozen=True)
+class LossInputs(ForwardInputs):
+    """A forward pass, its targets (t: N × K⁽ᴸ⁾, or N × 1 class indices), the loss E and its reduction over the batch."""
+
+    t: Array
+    loss: Loss
+    reduction: str
+
+
+@dataclass(frozen=True)
+class BackwardInputs(LossInputs):
+    """The gradients, and which opt-in extras to compute."""
+
+    per_example_gradients: bool
+    input_jacobian: bool
+
+
+@dataclass(frozen=True)
+class TrainStepInputs(LossInputs):
+    """The gradients, the optimizer (clipping included), its state and the weight penalty."""
+
+    optimizer: Optimizer
+    state: OptimizerState
+    regularization: Regularization
+
+
+def extended(base: LossInputs) -> dict[str, Any]:
+    """The fields of ``base``, to build a subclass's inputs from them."""
+    return {f.name: getattr(base, f.name) for f in fields(base)}
 
 
 def _points(value: Array, dtype: np.dtype[Any]) -> Array:
@@ -52,7 +88,7 @@ class ForwardRequest(WireModel):
     response_encoding: Literal["json", "base64"] = Field("json", description=_ENCODING_DOC)
     include: list[ForwardQuantity] = Field(["a", "z"], description=_INCLUDE_DOC)
 
-    def inputs(self) -> Inputs:
+    def to_engine(self) -> ForwardInputs:
         """The engine's layers and x (N × M⁽¹⁾), after checking the limits and that x fits the network."""
         check_network(self.network.shapes(), self.x.shape[0] if self.x.ndim == 2 else 1)
         dtype = np.dtype(self.dtype)
@@ -67,7 +103,7 @@ class ForwardRequest(WireModel):
                     )
                 ]
             )
-        return Inputs(layers, _points(self.x, dtype), self.x.ndim == 2)
+        return ForwardInputs(layers, _points(self.x, dtype), self.x.ndim == 2)
 
 
 class LossRequest(ForwardRequest):
@@ -91,9 +127,15 @@ class LossRequest(ForwardRequest):
     )
     include: list[BackwardQuantity] = Field(["a", "z", "delta", "grad_weights", "grad_bias"], description=_INCLUDE_DOC)  # type: ignore[assignment]
 
-    def targets(self, inputs: Inputs) -> Array:
+    def to_engine(self) -> LossInputs:
+        """The forward pass's inputs, t (checked against x and the network) and the engine's loss."""
+        inputs = super().to_engine()
+        loss = to_engine_loss(self.loss)
+        return LossInputs(inputs.layers, inputs.x, inputs.batched, self._targets(inputs, loss), loss, self.reduction)
+
+    def _targets(self, inputs: ForwardInputs, loss: Loss) -> Array:
         """t as N × K⁽ᴸ⁾ (N × 1 class indices for a class-index loss), checked against x and the network."""
-        if self.loss_function().target == "class_index":
+        if loss.target == "class_index":
             return self._class_indices(inputs)
         K = self.network.output_size
         if (self.t.ndim == 2) != inputs.batched:
@@ -112,7 +154,7 @@ class LossRequest(ForwardRequest):
             raise invalid([(pointer("t"), f"has {self.t.shape[0]} rows but x has {inputs.x.shape[0]}; one target row per input row")])
         return _points(self.t, inputs.x.dtype)
 
-    def _class_indices(self, inputs: Inputs) -> Array:
+    def _class_indices(self, inputs: ForwardInputs) -> Array:
         """t as N × 1: one integer-valued class index in 0 … K−1 per point."""
         N, K = inputs.x.shape[0], self.network.output_size
         if self.t.ndim != 1 or self.t.shape[0] != N:
@@ -123,11 +165,7 @@ class LossRequest(ForwardRequest):
             raise invalid(bad)
         return self.t.reshape(N, 1).astype(inputs.x.dtype)
 
-    def loss_function(self) -> Loss:
-        return to_engine_loss(self.loss)
 
-
-#: The most numbers an opt-in extra of /v1/backward may add to the response (about 80 MB of JSON).
 class BackwardRequest(LossRequest):
     """What the gradients need, and which opt-in extras to add to the response."""
 
@@ -138,14 +176,16 @@ class BackwardRequest(LossRequest):
     )
     input_jacobian: bool = Field(False, description="add `input_jacobian`: ∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾")
 
-    def check_extras(self, inputs: Inputs) -> None:
-        """422 if a requested extra would answer with more than ``max_extra_values`` numbers (N × parameters, N × K⁽ᴸ⁾ × M⁽¹⁾)."""
+    def to_engine(self) -> BackwardInputs:
+        """The loss's inputs and the extras, each checked against ``max_extra_values`` (N × parameters, N × K⁽ᴸ⁾ × M⁽¹⁾)."""
+        inputs = super().to_engine()
         N = inputs.x.shape[0]
         sizes = {
             "per_example_gradients": N * sum(layer.W.size + (0 if layer.b is None else layer.b.size) for layer in inputs.layers),
             "input_jacobian": N * self.network.output_size * self.network.input_size,
         }
         check_extras({name: size for name, size in sizes.items() if getattr(self, name)})
+        return BackwardInputs(**extended(inputs), per_example_gradients=self.per_example_gradients, input_jacobian=self.input_jacobian)
 
 
 class TrainStepRequest(LossRequest):
@@ -164,12 +204,10 @@ class TrainStepRequest(LossRequest):
         None, description="L1/L2 penalty on the weights (not biases), added to the loss and its gradient; absent for none"
     )
 
-    def regularization_terms(self) -> Regularization:
-        return NONE if self.regularization is None else self.regularization.to_engine()
-
-    def optimizer_and_state(self, inputs: Inputs) -> tuple[Optimizer, OptimizerState]:
-        """The engine's optimizer (clipping included), and its state checked against the network's shapes."""
+    def to_engine(self) -> TrainStepInputs:
+        """The loss's inputs, the engine's optimizer (clipping included), its state checked against the network's shapes, the penalty."""
+        inputs = super().to_engine()
         optimizer = self.optimizer.to_engine()
-        if self.optimizer_state is None:
-            return optimizer, OptimizerState()
-        return optimizer, self.optimizer_state.to_engine(optimizer, inputs.layers)
+        state = OptimizerState() if self.optimizer_state is None else self.optimizer_state.to_engine(optimizer, inputs.layers)
+        regularization = NONE if self.regularization is None else self.regularization.to_engine()
+        return TrainStepInputs(**extended(inputs), optimizer=optimizer, state=state, regularization=regularization)

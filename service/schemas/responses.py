@@ -16,8 +16,9 @@ import orjson
 from pydantic import BaseModel, Discriminator, Field, Tag
 from pydantic.json_schema import SkipJsonSchema
 
+from service.engine.arrays import Array
 from service.engine.extras import PerExample
-from service.engine.network import Array, Gradients, Layer, Trace
+from service.engine.network import Gradients, Layer, Trace
 from service.engine.training import Step
 from service.schemas.optimizer import state_to_wire
 from service.schemas.tensor import MATRIX, TENSOR, VECTOR, TensorDtype, to_wire, wire_form

@@ -19,14 +19,12 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pybase64
-from numpy.typing import NDArray
 from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from service.engine.arrays import Array
 from service.schemas.base import WireModel
-
-Array = NDArray[np.floating[Any]]
 
 #: Labels of a choice between wire forms are written <like-this>; they appear in
 #: pydantic's error locations and are dropped when those become JSON Pointers.

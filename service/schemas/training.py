@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from service.engine.network import Array, Checkpoint, Layer, no_checkpoint
+from service.engine.arrays import Array
+from service.engine.network import Layer
 from service.engine.optimizers import OptimizerState
-from service.engine.training import Epoch, train
-from service.errors import Problem, pointer
+from service.engine.training import Epoch
+from service.errors import pointer
 from service.limits import check_train_steps
 from service.schemas.examples import TRAIN_STEP_EXAMPLE
 from service.schemas.optimizer import state_to_wire
-from service.schemas.requests import TrainStepRequest
+from service.schemas.problem import Problem
+from service.schemas.requests import TrainStepInputs, TrainStepRequest, extended
 from service.schemas.responses import NetworkOut, OptimizerStateOut, network_body
 
 TRAIN_EXAMPLE: dict[str, Any] = {
@@ -28,6 +31,16 @@ TRAIN_EXAMPLE: dict[str, Any] = {
     "shuffle": True,
     "seed": 0,
 }
+
+
+@dataclass(frozen=True)
+class TrainInputs(TrainStepInputs):
+    """A train step's inputs over a dataset, and how to go over it: :func:`service.engine.training.train`'s arguments."""
+
+    epochs: int
+    batch_size: int | None
+    shuffle: bool
+    seed: int
 
 
 class TrainRequest(TrainStepRequest):
@@ -48,32 +61,12 @@ class TrainRequest(TrainStepRequest):
     )
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the shuffle")
 
-    def run(self, checkpoint: Checkpoint) -> Iterator[Epoch]:
-        """The engine's epochs, computed lazily (one per ``next``), after checking the data and the step limit.
-
-        ``checkpoint`` is called before each layer of each step (it may stop the run).
-        """
-        inputs = self.inputs()
-        t = self.targets(inputs)
+    def to_engine(self) -> TrainInputs:
+        """The train-step inputs with the data (x, t: one row per point) and the schedule, within ``max_train_steps``."""
+        inputs = super().to_engine()
         N = inputs.x.shape[0]
-        steps = self.epochs * math.ceil(N / (self.batch_size or N))
-        check_train_steps(steps, pointer("epochs"))
-        optimizer, state = self.optimizer_and_state(inputs)
-        return train(
-            inputs.layers,
-            inputs.x,
-            t,
-            self.loss_function(),
-            self.reduction,
-            optimizer,
-            state,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            seed=self.seed,
-            regularization=self.regularization_terms(),
-            checkpoint=checkpoint,
-        )
+        check_train_steps(self.epochs * math.ceil(N / (self.batch_size or N)), pointer("epochs"))
+        return TrainInputs(**extended(inputs), epochs=self.epochs, batch_size=self.batch_size, shuffle=self.shuffle, seed=self.seed)
 
 
 class TrainResponse(BaseModel):
@@ -129,22 +122,6 @@ def train_body(
     }
 
 
-def train_events(req: TrainRequest, checkpoint: Checkpoint = no_checkpoint) -> Iterator[dict[str, Any]]:
-    """An event per epoch as it ends, then the result event."""
-    epochs = req.run(checkpoint)
-    losses: list[Array] = []
-    epoch_losses: list[np.floating[Any]] = []
-    last: Epoch | None = None
-    for last in epochs:
-        losses.append(last.losses)
-        epoch_losses.append(last.loss)
-        yield {"event": "epoch", "epoch": last.index + 1, "epochs": req.epochs, "loss": last.loss, "losses": last.losses}
-    assert last is not None  # epochs ≥ 1
-    yield {"event": "result", **train_body(losses, epoch_losses, last.layers, last.state, req.network.activations())}
-
-
-def train_result(req: TrainRequest, checkpoint: Checkpoint = no_checkpoint) -> dict[str, Any]:
-    """The whole result at once: the last of :func:`train_events`, without its event tag."""
-    *_, result = train_events(req, checkpoint)
-    del result["event"]
-    return result
+def epoch_event(epoch: Epoch, epochs: int) -> dict[str, Any]:
+    """The stream's line for an epoch that ended."""
+    return {"event": "epoch", "epoch": epoch.index + 1, "epochs": epochs, "loss": epoch.loss, "losses": epoch.losses}

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api import compute
-from tests.api.test_binary_tensors import request
+from service.config import get_settings
+from tests.helpers.tensors import request
 
 
 @pytest.fixture
@@ -29,14 +30,14 @@ def test_large_bodies_are_computed_off_the_event_loop(client: TestClient, thread
     body = request("float64", False, "json")
     r = client.post("/v1/backward", json=body)
     assert r.status_code == 200
-    assert len(r.request.content) > compute.INLINE_MAX_BODY_BYTES
+    assert len(r.request.content) > get_settings().inline_max_body_bytes
     assert threads == ["AnyIO worker thread"]
 
 
 def test_the_primer_example_is_computed_inline(client: TestClient, threads: list[str], primer: dict[str, Any]) -> None:
     r = client.post("/v1/backward", json=primer["request"])
     assert r.status_code == 200
-    assert len(r.request.content) <= compute.INLINE_MAX_BODY_BYTES
+    assert len(r.request.content) <= get_settings().inline_max_body_bytes
     assert threads != ["AnyIO worker thread"]
     assert len(threads) == 1
 

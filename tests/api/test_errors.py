@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.helpers.problems import assert_response_problem
+
 Body = dict[str, Any]
 
 
@@ -69,25 +71,12 @@ CASES: list[tuple[str, Callable[[Body], None], str, list[str]]] = [
 ]
 
 
-def _assert_problem(r: Any, status: int, pointer: str, words: list[str]) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    p = r.json()
-    assert {"type", "title", "status", "detail", "errors"} <= p.keys()
-    assert p["status"] == status
-    pointers = [e["pointer"] for e in p["errors"]]
-    assert pointer in pointers, p
-    detail = next(e["detail"] for e in p["errors"] if e["pointer"] == pointer)
-    for word in words:
-        assert word in detail, (word, detail)
-
-
 @pytest.mark.parametrize(("change", "pointer", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_request_gets_422_with_pointer(
     client: TestClient, primer: dict[str, Any], change: Callable[[Body], None], pointer: str, words: list[str]
 ) -> None:
     r = client.post("/v1/backward", json=_primer(primer["request"], change))
-    _assert_problem(r, 422, pointer, words)
+    assert_response_problem(r, 422, pointer, words)
 
 
 NON_FINITE = [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e400"]
@@ -104,24 +93,24 @@ def test_non_finite_numbers_are_refused(client: TestClient, token: bytes, where:
     fields[where[1:2]] = where.replace(b"@", token)
     body = b'{"network": ' + network + b", " + b", ".join(fields.values()) + b"}"
     r = client.post("/v1/backward", content=body, headers={"content-type": "application/json"})
-    _assert_problem(r, 422, pointer, ["finite"])
+    assert_response_problem(r, 422, pointer, ["finite"])
 
 
 def test_non_finite_weight_is_refused(client: TestClient) -> None:
     body = b'{"network": {"layers": [{"weights": [[0.1, NaN]]}]}, "x": [1.0, 2.0]}'
     r = client.post("/v1/forward", content=body, headers={"content-type": "application/json"})
-    _assert_problem(r, 422, "/network/layers/0/weights/0/1", ["finite"])
+    assert_response_problem(r, 422, "/network/layers/0/weights/0/1", ["finite"])
 
 
 @pytest.mark.parametrize("body", [b"{", b"not json", b'{"x": [1,]}', b""])
 def test_body_that_is_not_json_gets_400(client: TestClient, body: bytes) -> None:
     r = client.post("/v1/backward", content=body, headers={"content-type": "application/json"})
-    _assert_problem(r, 400, "", ["JSON"])
+    assert_response_problem(r, 400, "", ["JSON"])
 
 
 def test_json_that_is_not_an_object_gets_422(client: TestClient) -> None:
     r = client.post("/v1/backward", json=[1, 2])
-    _assert_problem(r, 422, "", ["object"])
+    assert_response_problem(r, 422, "", ["object"])
 
 
 def test_wrong_content_type_gets_415(client: TestClient, primer: dict[str, Any]) -> None:
@@ -138,7 +127,7 @@ def test_overflow_answers_422_naming_the_layer(client: TestClient) -> None:
         "t": [0.0],
     }
     r = client.post("/v1/backward", json=body)
-    _assert_problem(r, 422, "/network/layers/1", ["a of layer 1", "not finite"])
+    assert_response_problem(r, 422, "/network/layers/1", ["a of layer 1", "not finite"])
 
 
 def test_softmax_and_sigmoid_stay_finite_at_1000(client: TestClient) -> None:

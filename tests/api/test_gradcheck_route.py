@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_errors import _assert_problem
+from tests.helpers.problems import assert_response_problem
 
 
 def test_primer_example_passes_gradcheck(client: TestClient, primer: dict[str, Any]) -> None:
@@ -41,9 +41,9 @@ def test_gradcheck_with_bias_batch_and_parameters(client: TestClient) -> None:
 
 
 def test_gradcheck_refuses_float32_and_bad_tolerances(client: TestClient, primer: dict[str, Any]) -> None:
-    _assert_problem(client.post("/v1/gradcheck", json={**primer["request"], "dtype": "float32"}), 422, "/dtype", ["float64"])
-    _assert_problem(client.post("/v1/gradcheck", json={**primer["request"], "eps": 0}), 422, "/eps", [])
-    _assert_problem(client.post("/v1/gradcheck", json={**primer["request"], "rtol": -1}), 422, "/rtol", [])
+    assert_response_problem(client.post("/v1/gradcheck", json={**primer["request"], "dtype": "float32"}), 422, "/dtype", ["float64"])
+    assert_response_problem(client.post("/v1/gradcheck", json={**primer["request"], "eps": 0}), 422, "/eps", [])
+    assert_response_problem(client.post("/v1/gradcheck", json={**primer["request"], "rtol": -1}), 422, "/rtol", [])
 
 
 def test_gradcheck_is_documented_with_example_and_errors(client: TestClient) -> None:
@@ -54,3 +54,10 @@ def test_gradcheck_is_documented_with_example_and_errors(client: TestClient) -> 
     assert (example["eps"], example["atol"], example["rtol"]) == (1e-6, 1e-5, 1e-3)
     assert {"200", "400", "413", "415", "422"} <= op["responses"].keys()
     assert client.post("/v1/gradcheck", json=example).json()["passed"] is True
+
+
+def test_gradcheck_over_its_limits_is_422_naming_them(client: TestClient) -> None:
+    """40,200 entries perturbed (a 200 × 200 layer and 200 inputs): over max_gradcheck_entries, refused before any work."""
+    body = {"network": {"layers": [{"weights": [[0.0] * 200] * 200, "activation": "tanh"}]}, "x": [0.0] * 200, "t": [0.0] * 200}
+    problem = assert_response_problem(client.post("/v1/gradcheck", json=body), 422, "", ["40200", "max_gradcheck_entries"])
+    assert problem["type"].endswith(":limit-exceeded")

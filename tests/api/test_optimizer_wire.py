@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic_core import PydanticUndefined
 
 from service.engine.optimizers import catalog
-from service.schemas.optimizer import _MODELS
+from service.schemas.optimizer import OPTIMIZER_MODELS
 
 BODY: dict[str, Any] = {
     "network": {"layers": [{"weights": [[0.5, -0.25], [0.1, 0.3]], "bias": [0.1, -0.2], "activation": "tanh"}]},
@@ -130,7 +130,7 @@ def test_the_request_is_not_modified_by_a_step(client: TestClient) -> None:
     assert before == BODY
 
 
-@pytest.mark.parametrize("model", _MODELS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("model", OPTIMIZER_MODELS, ids=lambda m: m.__name__)
 def test_catalog_lists_the_wire_hyperparameters_and_defaults(model: type[Any]) -> None:
     name = model.model_fields["name"].annotation.__args__[0]
     entry = next(e for e in catalog() if e.name == name)

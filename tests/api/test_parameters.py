@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_errors import _assert_problem
+from tests.helpers.problems import assert_response_problem
 
 
 def _body(activation: Any = "tanh", loss: Any = "half_sse", output: Any = "linear", t: Any = None) -> dict[str, Any]:
@@ -64,7 +64,7 @@ CASES: list[tuple[str, dict[str, Any], str, list[str]]] = [
 
 @pytest.mark.parametrize(("body", "pointer", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_parameter_gets_422_with_pointer(client: TestClient, body: dict[str, Any], pointer: str, words: list[str]) -> None:
-    _assert_problem(client.post("/v1/backward", json=body), 422, pointer, words)
+    assert_response_problem(client.post("/v1/backward", json=body), 422, pointer, words)
 
 
 def test_parameters_and_aliases_are_accepted(client: TestClient) -> None:
@@ -100,7 +100,7 @@ def test_extras_are_absent_unless_asked_for(client: TestClient) -> None:
 def test_training_refuses_reduction_none(client: TestClient, primer: dict[str, Any]) -> None:
     """A step needs one loss to descend: reduction none is for /v1/backward and /v1/gradcheck only."""
     body = {**primer["request"], "optimizer": {"name": "sgd", "learning_rate": 0.1}, "reduction": "none"}
-    _assert_problem(client.post("/v1/train-step", json=body), 422, "/reduction", ["sum", "mean"])
+    assert_response_problem(client.post("/v1/train-step", json=body), 422, "/reduction", ["sum", "mean"])
 
 
 def test_training_takes_loss_objects_and_class_indices(client: TestClient) -> None:
@@ -119,5 +119,5 @@ def test_extras_that_would_be_too_large_get_422(client: TestClient) -> None:
     layers = [{"weights": [[0.0] * 64] * 64}, {"weights": [[0.0] * 64]}]  # 4,160 parameters, 1 output
     body = {"network": {"layers": layers}, "x": [[0.0] * 64] * 1024, "t": [[0.0]] * 1024}
     r = client.post("/v1/backward", json={**body, "per_example_gradients": True})
-    _assert_problem(r, 422, "/per_example_gradients", ["4,259,840", "max_extra_values"])
+    assert_response_problem(r, 422, "/per_example_gradients", ["4,259,840", "max_extra_values"])
     assert client.post("/v1/backward", json={**body, "input_jacobian": True}).status_code == 200

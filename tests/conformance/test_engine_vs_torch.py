@@ -22,6 +22,8 @@ from service.engine import backward
 from tests.conformance import torch_reference
 from tests.conformance.cases import ACTIVATIONS, engine_activation, engine_layers, engine_loss, label, pairs, problem, rng_for
 
+pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
+
 TOL = {"float64": {"rtol": 1e-10, "atol": 1e-12}, "float32": {"rtol": 1e-5, "atol": 1e-5}}
 REDUCTIONS = ("sum", "mean", "none")
 VARIANTS = list(itertools.product([False, True], [1, 7], ["float64", "float32"]))

@@ -15,6 +15,8 @@ from service.engine.extras import input_jacobian, per_example_gradients
 from tests.conformance import torch_reference
 from tests.conformance.cases import engine_layers, engine_loss, label, problem, rng_for
 
+pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
+
 TOL = {"rtol": 1e-10, "atol": 1e-12}
 
 #: (output activation, loss, target kind): a representative spread, softmax's vjp and the fused loss included

@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 from tests.conformance import torch_reference
 from tests.conformance.cases import label, name_and_params, problem, rng_for
 
+pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
+
 TOL = {"float64": {"rtol": 1e-10, "atol": 1e-12}, "float32": {"rtol": 1e-5, "atol": 1e-5}}
 
 CASES: list[tuple[Any, Any, str, str]] = [

@@ -15,6 +15,8 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
+
 STEPS = 25
 RTOL = 1e-10
 SIZES = (3, 4, 2)  # x has 3 inputs; a tanh layer of 4 with bias; a linear layer of 2 without

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from service.engine.clipping import clip_by_global_norm, clip_by_value, with_clipping
 from service.engine.errors import EngineError
 from service.engine.optimizers import get_optimizer
+from service.engine.optimizers.clipping import clip_by_global_norm, clip_by_value, with_clipping
 
 
 def _grads(seed: int) -> list[np.ndarray]:

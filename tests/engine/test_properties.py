@@ -18,8 +18,8 @@ from hypothesis.extra.numpy import arrays
 
 from service.engine import EngineError, Layer, backward, forward, get_activation, get_loss
 from service.engine.activations import activation_names
+from service.engine.arrays import Array
 from service.engine.losses import loss_names
-from service.engine.network import Array
 
 VALUES = st.floats(min_value=-1e300, max_value=1e300, allow_nan=False, allow_infinity=False)
 MODEST = st.floats(min_value=-10, max_value=10, allow_nan=False)

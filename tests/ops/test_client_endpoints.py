@@ -30,6 +30,8 @@ from service.client import (
 from service.schemas.training import TRAIN_EXAMPLE
 from tests.server import ServerProcess
 
+pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
+
 W1 = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
 W2 = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
 PRIMER = [Layer(W1, activation="tanh"), Layer(W2)]

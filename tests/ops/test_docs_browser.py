@@ -17,7 +17,10 @@ from tests.server import ROOT, ServerProcess
 OUTPUT = ROOT / "test-output"
 PRIMER_GRAD_W2_00 = "-0.23709648991681476"  # ∂E/∂W⁽²⁾₁₁ of the primer's example, as the service prints it
 
-pytestmark = pytest.mark.skipif(chromium_path() is None and not os.environ.get("CI"), reason="chromium not installed (.ci/run installs it)")
+pytestmark = [
+    pytest.mark.slow,  # the quick loop, `pytest -m "not slow"`, leaves it out
+    pytest.mark.skipif(chromium_path() is None and not os.environ.get("CI"), reason="chromium not installed (.ci/run installs it)"),
+]
 
 
 def foreign_requests(page: Page, server: ServerProcess) -> list[str]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.schemas.examples import BACKWARD_EXAMPLE
 from tests.server import running_server
+
+pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

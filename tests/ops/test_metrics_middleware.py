@@ -31,5 +31,26 @@ def test_count_rejection_is_exposed(client: TestClient) -> None:
     assert 'gradient_rejections_total{limit="max_layers"}' in client.get("/metrics").text
 
 
+def _compute_samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of the two histograms that note_compute's measures feed."""
+    families = [f for f in REGISTRY.collect() if f.name in {"gradient_compute_seconds", "gradient_request_parameters"}]
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples if not s.name.endswith("_created")}
+
+
 def test_note_compute_outside_a_request_does_nothing() -> None:
-    metrics.note_compute(1.0, 10)  # no request in flight: no error, no sample
+    """No request in flight: no error, no measures are started, and neither histogram it feeds moves."""
+    assert metrics.CURRENT.get() is None
+    before = _compute_samples()
+    metrics.note_compute(1.0, 10)
+    assert metrics.CURRENT.get() is None
+    assert _compute_samples() == before
+
+
+def test_note_compute_inside_a_request_records_its_measures() -> None:
+    """The counterpart: with measures in flight, the call fills them (so the test above can fail)."""
+    token = metrics.CURRENT.set(metrics.RequestMeasures())
+    try:
+        metrics.note_compute(1.5, 10)
+        assert metrics.CURRENT.get() == metrics.RequestMeasures(compute_seconds=1.5, parameters=10)
+    finally:
+        metrics.CURRENT.reset(token)

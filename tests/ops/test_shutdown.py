@@ -13,6 +13,8 @@ import pytest
 from service.schemas.examples import BACKWARD_EXAMPLE
 from tests.server import running_server, stop
 
+pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
+
 DRAIN_SECONDS = 2.0
 REFUSED = "ConnectError"
 TIMEOUT = "ReadTimeout"

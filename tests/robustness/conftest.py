@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.config import get_settings
 from service.main import create_app
-
-MakeClient = Callable[..., TestClient]
+from tests.helpers.clients import MakeClient
 
 
 @pytest.fixture

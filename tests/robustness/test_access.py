@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.robustness.conftest import MakeClient
-from tests.robustness.problems import assert_problem
+from tests.helpers.clients import MakeClient
+from tests.helpers.problems import assert_problem
 
 KEYS = {"GRADIENT_API_KEYS": "k-one, k-two"}
 

@@ -17,6 +17,8 @@ import pytest
 from service.main import create_app
 from tests.server import running_server
 
+pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
+
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES_PER_OPERATION = 150
 SEED = 20261128

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.robustness.problems import assert_problem
+from tests.helpers.problems import assert_problem
 
 JSON = {"content-type": "application/json"}
 PRIMER_NETWORK = (

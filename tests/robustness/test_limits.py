@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import gzip
+import time
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from service.errors import ProblemError
+from service.errors import LimitExceeded
 from service.limits import check_train_steps
-from tests.robustness.conftest import MakeClient
-from tests.robustness.problems import assert_problem
+from tests.helpers.clients import MakeClient
+from tests.helpers.problems import answer, assert_problem
 
 SMALL = {
     "GRADIENT_MAX_LAYERS": "3",
@@ -86,9 +88,9 @@ def test_max_body_bytes_is_inclusive(make_client: MakeClient, gzipped: bool) -> 
 def test_train_steps_limit_is_inclusive() -> None:
     limit = Settings().max_train_steps
     check_train_steps(limit, "/epochs")
-    with pytest.raises(ProblemError) as caught:
+    with pytest.raises(LimitExceeded) as caught:
         check_train_steps(limit + 1, "/epochs")
-    assert caught.value.status == 422
+    assert answer(caught.value)[0] == 422
     assert caught.value.errors == [("/epochs", f"optimizer steps: {limit + 1:,}; the limit max_train_steps is {limit:,}")]
 
 
@@ -110,3 +112,20 @@ def test_limits_are_published_and_configurable(make_client: MakeClient) -> None:
     assert limits["max_body_bytes"] == 2048
     description = client.get("/openapi.json").json()["info"]["description"]
     assert "| `max_layers` | 3 |" in description
+
+
+def test_gradcheck_honours_the_time_limit(make_client: MakeClient) -> None:
+    """A gradcheck of three 200 × 200 tanh layers on 8 points (~120k entries, limits raised to allow it) runs for many
+    seconds; with max_compute_seconds = 1 it stops itself and answers 504 within 2 s."""
+    client = make_client(
+        GRADIENT_MAX_COMPUTE_SECONDS="1", GRADIENT_MAX_GRADCHECK_ENTRIES="1000000", GRADIENT_MAX_GRADCHECK_WORK=str(10**15)
+    )
+    rng = np.random.default_rng(0)
+    layers = [{"weights": (rng.standard_normal((200, 200)) * 0.05).tolist(), "activation": "tanh"} for _ in range(3)]
+    body = {"network": {"layers": layers}, "x": rng.standard_normal((8, 200)).tolist(), "t": np.zeros((8, 200)).tolist()}
+    start = time.perf_counter()
+    r = client.post("/v1/gradcheck", json=body)
+    seconds = time.perf_counter() - start
+    problem = assert_problem(r.status_code, r.headers, r.content, 504)
+    assert "max_compute_seconds" in problem["detail"]
+    assert seconds < 2, seconds

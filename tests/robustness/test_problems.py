@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.robustness.problems import assert_problem
+from tests.helpers.problems import assert_problem
 
 GOOD = b'{"type":"urn:gradient-service:problem:x","title":"X","status":422,"detail":"d","errors":[],"errors_omitted":0}'
 PROBLEM = {"content-type": "application/problem+json"}

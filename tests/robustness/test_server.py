@@ -16,8 +16,10 @@ import numpy as np
 import orjson
 import pytest
 
-from tests.robustness.problems import assert_problem
+from tests.helpers.problems import assert_problem
 from tests.server import ServerProcess, post_raw, running_server
+
+pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
 
 MiB = 1 << 20
 JSON = {"content-type": "application/json"}

@@ -1,66 +1,26 @@
-"""The computing routes: forward, backward, train-step. Each parses, calls the engine once, wraps."""
+"""The computing routes: forward, backward, train-step. Each binds a path to its handler (service/handlers/)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.body import json_body
 from service.api.compute import answer_examples, compute
-from service.api.deadline import checkpoint
-from service.engine import backward as engine_backward
-from service.engine import forward as engine_forward
-from service.engine.extras import input_jacobian, per_example_gradients
-from service.engine.training import train_step as engine_train_step
-from service.errors import ERROR_RESPONSES
+from service.api.problems import ERROR_RESPONSES
+from service.handlers import gradients, training
 from service.schemas.examples import BACKWARD_EXAMPLES, FORWARD_EXAMPLES, TRAIN_STEP_EXAMPLES
 from service.schemas.requests import BackwardRequest, ForwardRequest, TrainStepRequest
-from service.schemas.responses import (
-    BackwardResponse,
-    ForwardResponse,
-    TrainStepResponse,
-    backward_body,
-    encoded,
-    forward_body,
-    train_step_body,
-    with_extras,
-)
+from service.schemas.responses import BackwardResponse, ForwardResponse, TrainStepResponse
 
 router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
-
-
-def _forward(req: ForwardRequest) -> dict[str, Any]:
-    inputs = req.inputs()
-    return encoded(forward_body(engine_forward(inputs.layers, inputs.x, checkpoint), inputs.batched, req.include), req.response_encoding)
-
-
-def _backward(req: BackwardRequest) -> dict[str, Any]:
-    inputs = req.inputs()
-    req.check_extras(inputs)
-    trace, grads = engine_backward(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, checkpoint)
-    per_example = per_example_gradients(inputs.layers, trace, grads, req.reduction) if req.per_example_gradients else None
-    jacobian = input_jacobian(inputs.layers, trace) if req.input_jacobian else None
-    body = with_extras(backward_body(trace, grads, inputs.batched, req.include), per_example, jacobian, inputs.batched)
-    return encoded(body, req.response_encoding)
-
-
-def _train_step(req: TrainStepRequest) -> dict[str, Any]:
-    inputs = req.inputs()
-    optimizer, state = req.optimizer_and_state(inputs)
-    x, t = inputs.x, req.targets(inputs)
-    step = engine_train_step(
-        inputs.layers, x, t, req.loss_function(), req.reduction, optimizer, state, checkpoint, regularization=req.regularization_terms()
-    )
-    return encoded(train_step_body(step, req.network.activations(), inputs.batched, req.include), req.response_encoding)
 
 
 @router.post(
     "/forward",
     response_model=ForwardResponse,
     operation_id="forward",
-    responses=answer_examples(ForwardRequest, _forward, FORWARD_EXAMPLES),
+    responses=answer_examples(ForwardRequest, gradients.forward, FORWARD_EXAMPLES),
     summary="Forward pass: a and z of every layer",
     openapi_extra=json_body(ForwardRequest, FORWARD_EXAMPLES),
 )
@@ -69,14 +29,14 @@ async def forward(request: Request) -> Response:
 
     x = z⁽⁰⁾ is one point (a vector) or a batch (a matrix, one row per point); `a`, `z` and `y` come back in that form.
     """
-    return await compute(request, ForwardRequest, _forward)
+    return await compute(request, ForwardRequest, gradients.forward)
 
 
 @router.post(
     "/backward",
     response_model=BackwardResponse,
     operation_id="backward",
-    responses=answer_examples(BackwardRequest, _backward, BACKWARD_EXAMPLES),
+    responses=answer_examples(BackwardRequest, gradients.backward, BACKWARD_EXAMPLES),
     summary="Backpropagation: δ and the gradients of every layer",
     openapi_extra=json_body(BackwardRequest, BACKWARD_EXAMPLES),
 )
@@ -88,14 +48,14 @@ async def backward(request: Request) -> Response:
 
     Opt in to per-example gradients (`per_example_gradients`) and to ∂y/∂x (`input_jacobian`).
     """
-    return await compute(request, BackwardRequest, _backward)
+    return await compute(request, BackwardRequest, gradients.backward)
 
 
 @router.post(
     "/train-step",
     response_model=TrainStepResponse,
     operation_id="train_step",
-    responses=answer_examples(TrainStepRequest, _train_step, TRAIN_STEP_EXAMPLES),
+    responses=answer_examples(TrainStepRequest, training.train_step, TRAIN_STEP_EXAMPLES),
     summary="One optimizer step on W and b",
     openapi_extra=json_body(TrainStepRequest, TRAIN_STEP_EXAMPLES),
 )
@@ -104,4 +64,4 @@ async def train_step(request: Request) -> Response:
 
     The service keeps no state: send the returned `optimizer_state` back with the next step.
     """
-    return await compute(request, TrainStepRequest, _train_step)
+    return await compute(request, TrainStepRequest, training.train_step)

@@ -1,26 +1,17 @@
-"""POST /v1/gradcheck: parse, compare analytic gradients with finite differences, wrap."""
+"""POST /v1/gradcheck: analytic gradients against finite differences (handler: service/handlers/gradcheck.py)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.body import json_body
 from service.api.compute import compute
-from service.engine.gradcheck import gradcheck as engine_gradcheck
-from service.errors import ERROR_RESPONSES
-from service.schemas.gradcheck import GradcheckRequest, GradcheckResponse, gradcheck_body
+from service.api.problems import ERROR_RESPONSES
+from service.handlers.gradcheck import gradcheck as handle_gradcheck
+from service.schemas.gradcheck import GradcheckRequest, GradcheckResponse
 
 router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
-
-
-def _gradcheck(req: GradcheckRequest) -> dict[str, Any]:
-    req.check_dtype()
-    inputs = req.inputs()
-    result = engine_gradcheck(inputs.layers, inputs.x, req.targets(inputs), req.loss_function(), req.reduction, req.eps, req.atol, req.rtol)
-    return gradcheck_body(result)
 
 
 @router.post(
@@ -36,4 +27,4 @@ async def gradcheck(request: Request) -> Response:
     Every entry of every W, b and x is perturbed by ±eps (float64); an entry passes when
     |analytic − numerical| ≤ atol + rtol·|numerical|. Defaults are torch's: eps 1e-6, atol 1e-5, rtol 1e-3.
     """
-    return await compute(request, GradcheckRequest, _gradcheck)
+    return await compute(request, GradcheckRequest, handle_gradcheck)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.body import json_body
 from service.api.compute import compute
-from service.errors import ERROR_RESPONSES
+from service.api.problems import ERROR_RESPONSES
+from service.handlers.networks import init_network as handle_init_network
 from service.schemas.initializers import InitRequest, InitResponse
 
 router = APIRouter(prefix="/v1", tags=["networks"], responses=ERROR_RESPONSES)
-
-
-def _init(req: InitRequest) -> dict[str, Any]:
-    return req.body()
 
 
 @router.post(
@@ -31,4 +26,4 @@ async def init_network(request: Request) -> Response:
 
     The same request gives the same numbers on every machine (numpy's PCG64 generator).
     """
-    return await compute(request, InitRequest, _init)
+    return await compute(request, InitRequest, handle_init_network)

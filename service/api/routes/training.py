@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,10 +9,10 @@ from starlette.responses import Response
 
 from service.api.body import REQUEST_MODELS, json_body
 from service.api.compute import compute
-from service.api.deadline import checkpoint
+from service.api.problems import ERROR_RESPONSES
 from service.api.stream import NDJSON, accepts_ndjson, stream
-from service.errors import ERROR_RESPONSES
-from service.schemas.training import TrainEvent, TrainRequest, TrainResponse, train_events, train_result
+from service.handlers import training
+from service.schemas.training import TrainEvent, TrainRequest, TrainResponse
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 
@@ -43,5 +42,5 @@ async def train(request: Request) -> Response:
     With `Accept: application/x-ndjson` it streams a line per epoch as it ends, then the result.
     """
     if accepts_ndjson(request.headers.get("accept")):
-        return await stream(request, TrainRequest, partial(train_events, checkpoint=checkpoint))
-    return await compute(request, TrainRequest, partial(train_result, checkpoint=checkpoint))
+        return await stream(request, TrainRequest, training.train_events)
+    return await compute(request, TrainRequest, training.train)

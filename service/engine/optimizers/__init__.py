@@ -1,51 +1,55 @@
 """Stateless optimizers, as torch.optim computes them: parameters, gradients and state in; new ones out.
 
-Each optimizer lives in its own module with its update equations and its
-catalog entry; this module is the registry. See :mod:`.base` for the
-interface (flat parameter list, named state slots, step count).
+Each optimizer lives in its own module with its update equations and its registry
+entry (hyperparameters with defaults and ranges, formula, how Keras differs); this
+module is the registry. Every optimizer also takes the gradient-clipping options of
+:mod:`.clipping`. See :mod:`.base` for the interface (flat parameter list, named
+state slots, step count).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from service.engine import clipping
 from service.engine.catalog import CatalogEntry
-from service.engine.errors import EngineError, UnknownNameError
-from service.engine.optimizers import adagrad, adam, rmsprop, sgd
-from service.engine.optimizers.base import Array, Optimizer, OptimizerState
+from service.engine.optimizers import adagrad, adam, clipping, rmsprop, sgd
+from service.engine.optimizers.base import Optimizer, OptimizerState
+from service.engine.registry import Entry, Registry
 
-_BUILDERS: dict[str, Callable[..., Optimizer]] = {
-    "sgd": sgd.sgd,
-    "adam": adam.adam,
-    "adamw": adam.adamw,
-    "rmsprop": rmsprop.rmsprop,
-    "adagrad": adagrad.adagrad,
-}
+
+def _with_clipping(entry: Entry[Optimizer]) -> Entry[Optimizer]:
+    """``entry`` that also takes clip_norm and clip_value and applies them before its update."""
+
+    def build(*, clip_norm: float | None, clip_value: float | None, **hyperparameters: Any) -> Optimizer:
+        return clipping.with_clipping(entry.build(**hyperparameters), clip_norm, clip_value)
+
+    specs = entry.specs + clipping.SPECS
+    described = replace(entry.describe, parameters=tuple(s.parameter() for s in specs))
+    return Entry(build, described, specs, entry.title)
+
+
+OPTIMIZERS: Registry[Optimizer] = Registry(
+    "optimizer", [_with_clipping(e) for e in (sgd.ENTRY, adam.ADAM, adam.ADAMW, rmsprop.ENTRY, adagrad.ENTRY)]
+)
 
 
 def optimizer_names() -> list[str]:
     """The names :func:`get_optimizer` accepts."""
-    return sorted(_BUILDERS)
+    return OPTIMIZERS.names()
 
 
 def get_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
-    """The optimizer called ``name`` with its hyperparameters (``learning_rate`` …, torch.optim's other names)."""
-    builder = _BUILDERS.get(name)
-    if builder is None:
-        raise UnknownNameError("optimizer", name, optimizer_names())
-    try:
-        return builder(**hyperparameters)
-    except TypeError as exc:
-        raise EngineError(f"optimizer {name!r}: {exc}") from exc
+    """The optimizer called ``name`` with its hyperparameters (``learning_rate`` …, torch.optim's other names), clipping included.
+
+    Raises UnknownNameError, ParameterError (naming the hyperparameter) or EngineError (a combination torch refuses).
+    """
+    return OPTIMIZERS.get(name, hyperparameters)
 
 
 def catalog() -> list[CatalogEntry]:
-    """Every optimizer: its hyperparameters (plus the clipping options all accept), formula and Keras difference."""
-    entries = [sgd.CATALOG, *adam.CATALOG, rmsprop.CATALOG, adagrad.CATALOG]
-    return sorted((replace(e, parameters=e.parameters + clipping.PARAMETERS) for e in entries), key=lambda e: e.name)
+    """Every optimizer: its hyperparameters (the clipping options included), formula and Keras difference."""
+    return OPTIMIZERS.catalog()
 
 
-__all__ = ["Array", "Optimizer", "OptimizerState", "catalog", "get_optimizer", "optimizer_names"]
+__all__ = ["OPTIMIZERS", "Optimizer", "OptimizerState", "catalog", "get_optimizer", "optimizer_names"]

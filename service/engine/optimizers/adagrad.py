@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.engine.catalog import CatalogEntry, Parameter
-from service.engine.optimizers.base import Array, Optimizer, OptimizerState, slot
+from service.engine.arrays import Array
+from service.engine.optimizers.base import Optimizer, OptimizerState, slot
+from service.engine.optimizers.hyperparameters import eps, learning_rate, weight_decay
+from service.engine.registry import Entry, entry, real
 
 
-def adagrad(
-    learning_rate: float = 1e-2,
-    lr_decay: float = 0.0,
-    weight_decay: float = 0.0,
-    initial_accumulator_value: float = 0.0,
-    eps: float = 1e-10,
-) -> Optimizer:
+def adagrad(*, learning_rate: float, lr_decay: float, weight_decay: float, initial_accumulator_value: float, eps: float) -> Optimizer:
     """torch.optim.Adagrad (single-tensor path), at step t = state.step + 1, with η = ``learning_rate``, λ = weight_decay:
 
     g ← g + λθ                                  (if λ ≠ 0)
@@ -43,17 +39,17 @@ def adagrad(
     return Optimizer("adagrad", ("sum",), update)
 
 
-CATALOG = CatalogEntry(
-    name="adagrad",
-    formula="g ← g + λθ;  S ← S + g²;  θ ← θ − η/(1 + (t−1)·lr_decay) · g / (√S + ε)",
-    parameters=(
-        Parameter("learning_rate", 1e-2, "> 0", "η, the step size (torch's `lr`)"),
-        Parameter("lr_decay", 0.0, "≥ 0", "η_t = η / (1 + (t − 1) · lr_decay)"),
-        Parameter("weight_decay", 0.0, "≥ 0", "λ: L2 penalty added to the gradient, g + λθ"),
-        Parameter("initial_accumulator_value", 0.0, "≥ 0", "S before the first step"),
-        Parameter("eps", 1e-10, "> 0", "ε, added to √S"),
-    ),
-    keras_difference=(
+ENTRY: Entry[Optimizer] = entry(
+    adagrad,
+    "adagrad",
+    "g ← g + λθ;  S ← S + g²;  θ ← θ − η/(1 + (t−1)·lr_decay) · g / (√S + ε)",
+    learning_rate(1e-2),
+    real("lr_decay", 0.0, "the step size at step t is η_t = η / (1 + (t − 1) · lr_decay)", ge=0),
+    weight_decay(0.0, "λ: L2 penalty added to the gradient, g + λθ"),
+    real("initial_accumulator_value", 0.0, "S before the first step (Keras: 0.1)", ge=0),
+    eps(1e-10, "ε, added to √S against division by zero"),
+    title="Adagrad",
+    keras=(
         "Keras Adagrad: learning_rate 0.001, initial_accumulator_value 0.1, epsilon 1e-7 added inside the root (√(S + ε)), "
         "no lr_decay (use a schedule), weight_decay decoupled."
     ),

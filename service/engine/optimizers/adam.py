@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.engine.catalog import CatalogEntry, Parameter
-from service.engine.optimizers.base import Array, Optimizer, OptimizerState, lerp, slot
+from service.engine.arrays import Array
+from service.engine.optimizers.base import Optimizer, OptimizerState, lerp, slot
+from service.engine.optimizers.hyperparameters import eps, learning_rate, weight_decay
+from service.engine.registry import Entry, Spec, entry, flag, pair
 
 
 def adam(
-    learning_rate: float = 1e-3,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
-    amsgrad: bool = False,
+    *,
+    learning_rate: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
     decoupled_weight_decay: bool = False,
     name: str = "adam",
 ) -> Optimizer:
@@ -56,43 +59,48 @@ def adam(
     return Optimizer(name, names, update)
 
 
-def adamw(
-    learning_rate: float = 1e-3,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
-    weight_decay: float = 1e-2,
-    amsgrad: bool = False,
-) -> Optimizer:
+def adamw(*, learning_rate: float, betas: tuple[float, float], eps: float, weight_decay: float, amsgrad: bool) -> Optimizer:
     """torch.optim.AdamW: :func:`adam` with decoupled weight decay, θ ← θ(1 − ηλ) before the Adam step."""
-    return adam(learning_rate, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True, name="adamw")
+    return adam(
+        learning_rate=learning_rate,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        decoupled_weight_decay=True,
+        name="adamw",
+    )
 
 
-def _parameters(weight_decay: float, decay_text: str) -> tuple[Parameter, ...]:
+def _specs(decay: Spec) -> tuple[Spec, ...]:
     return (
-        Parameter("learning_rate", 1e-3, "> 0", "η, the step size (torch's `lr`)"),
-        Parameter("betas", [0.9, 0.999], "0 ≤ β₁, β₂ < 1", "[β₁, β₂]: decay rates of the first and second moment estimates"),
-        Parameter("eps", 1e-8, "> 0", "ε, added to the bias-corrected √v"),
-        Parameter("weight_decay", weight_decay, "≥ 0", decay_text),
-        Parameter("amsgrad", False, "true or false", "AMSGrad: divide by the running maximum v̂ of v (slot max_exp_avg_sq)"),
+        learning_rate(1e-3),
+        pair("betas", (0.9, 0.999), "[β₁, β₂], each in [0, 1): decay rates of the first and second moment estimates m and v"),
+        eps(1e-8, "ε, added to the bias-corrected √v against division by zero"),
+        decay,
+        flag("amsgrad", False, "AMSGrad: divide by the running maximum v̂ of v (slot max_exp_avg_sq)"),
     )
 
 
 _ADAM_FORMULA = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)"
 _KERAS_EPS = "Keras adds ε to the uncorrected √v (so Keras's ε is torch's ε·√(1−β₂ᵗ)) and defaults it to 1e-7"
 
-CATALOG = (
-    CatalogEntry(
-        name="adam",
-        formula="g ← g + λθ;  " + _ADAM_FORMULA,
-        parameters=_parameters(0.0, "λ: L2 penalty added to the gradient, g + λθ (coupled: it passes through m and v)"),
-        keras_difference=f"{_KERAS_EPS}; Keras weight_decay is decoupled (as adamw).",
-        notes=("State slots exp_avg, exp_avg_sq (and max_exp_avg_sq with amsgrad) start at zero; t is the state's step + 1.",),
-    ),
-    CatalogEntry(
-        name="adamw",
-        formula="θ ← θ(1 − ηλ);  " + _ADAM_FORMULA,
-        parameters=_parameters(1e-2, "λ: decoupled weight decay, θ ← θ(1 − ηλ) before the Adam step"),
-        keras_difference=f"{_KERAS_EPS}; Keras AdamW's weight_decay defaults to 0.004.",
-        notes=("State slots as adam.",),
-    ),
+ADAM: Entry[Optimizer] = entry(
+    adam,
+    "adam",
+    "g ← g + λθ;  " + _ADAM_FORMULA,
+    *_specs(weight_decay(0.0, "λ: L2 penalty added to the gradient, g + λθ (coupled: it passes through m and v)")),
+    title="Adam",
+    keras=f"{_KERAS_EPS}; Keras weight_decay is decoupled (as adamw).",
+    notes=("State slots exp_avg, exp_avg_sq (and max_exp_avg_sq with amsgrad) start at zero; t is the state's step + 1.",),
+)
+
+ADAMW: Entry[Optimizer] = entry(
+    adamw,
+    "adamw",
+    "θ ← θ(1 − ηλ);  " + _ADAM_FORMULA,
+    *_specs(weight_decay(1e-2, "λ: decoupled weight decay, θ ← θ(1 − ηλ) before the Adam step")),
+    title="AdamW",
+    keras=f"{_KERAS_EPS}; Keras AdamW's weight_decay defaults to 0.004.",
+    notes=("State slots as adam.",),
 )

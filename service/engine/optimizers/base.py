@@ -14,12 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-Array = NDArray[np.floating[Any]]
+from service.engine.arrays import Array
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.engine.catalog import CatalogEntry, Parameter
-from service.engine.optimizers.base import Array, Optimizer, OptimizerState, lerp, slot
+from service.engine.arrays import Array
+from service.engine.optimizers.base import Optimizer, OptimizerState, lerp, slot
+from service.engine.optimizers.hyperparameters import eps, learning_rate, momentum, weight_decay
+from service.engine.registry import Entry, entry, flag, unit_interval
 
 
-def rmsprop(
-    learning_rate: float = 1e-2,
-    alpha: float = 0.99,
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
-    momentum: float = 0.0,
-    centered: bool = False,
-) -> Optimizer:
+def rmsprop(*, learning_rate: float, alpha: float, eps: float, weight_decay: float, momentum: float, centered: bool) -> Optimizer:
     """torch.optim.RMSprop (single-tensor path), with η = ``learning_rate``, α = alpha, μ = momentum, λ = weight_decay:
 
         g ← g + λθ                                  (if λ ≠ 0)
@@ -55,18 +50,18 @@ def rmsprop(
     return Optimizer("rmsprop", names, update)
 
 
-CATALOG = CatalogEntry(
-    name="rmsprop",
-    formula="g ← g + λθ;  s ← αs + (1−α)g²;  d ← √(s − ḡ²) + ε (centered, ḡ ← αḡ + (1−α)g) or √s + ε;  b ← μb + g/d;  θ ← θ − ηb",
-    parameters=(
-        Parameter("learning_rate", 1e-2, "> 0", "η, the step size (torch's `lr`)"),
-        Parameter("alpha", 0.99, "0 ≤ α < 1", "α: decay rate of the running average of g² (Keras's `rho`)"),
-        Parameter("eps", 1e-8, "> 0", "ε, added to the root of the running average"),
-        Parameter("weight_decay", 0.0, "≥ 0", "λ: L2 penalty added to the gradient, g + λθ"),
-        Parameter("momentum", 0.0, "0 ≤ μ < 1", "μ; 0 turns momentum off (no momentum_buffer slot)"),
-        Parameter("centered", False, "true or false", "divide by an estimate of the gradient's variance (slot grad_avg)"),
-    ),
-    keras_difference=(
+ENTRY: Entry[Optimizer] = entry(
+    rmsprop,
+    "rmsprop",
+    "g ← g + λθ;  s ← αs + (1−α)g²;  d ← √(s − ḡ²) + ε (centered, ḡ ← αḡ + (1−α)g) or √s + ε;  b ← μb + g/d;  θ ← θ − ηb",
+    learning_rate(1e-2),
+    unit_interval("alpha", 0.99, "α: decay rate of the running average of g² (Keras's `rho`, 0.9 there)"),
+    eps(1e-8, "ε, added to the root of the running average against division by zero"),
+    weight_decay(0.0, "λ: L2 penalty added to the gradient, g + λθ"),
+    momentum("μ, in [0, 1); 0 turns momentum off (no momentum_buffer slot)"),
+    flag("centered", False, "normalize by an estimate of the gradient's variance (slot grad_avg)"),
+    title="RMSprop",
+    keras=(
         "Keras RMSprop: learning_rate 0.001, rho 0.9 (torch alpha 0.99), epsilon 1e-7 added inside the root (√(s + ε)), "
         "momentum buffer holds η-scaled steps, weight_decay decoupled."
     ),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from service.engine.catalog import CatalogEntry, Parameter
+from service.engine.arrays import Array
 from service.engine.errors import EngineError
-from service.engine.optimizers.base import Array, Optimizer, OptimizerState
+from service.engine.optimizers.base import Optimizer, OptimizerState
+from service.engine.optimizers.hyperparameters import learning_rate, momentum, weight_decay
+from service.engine.registry import Entry, entry, flag, interval
 
 
-def sgd(
-    learning_rate: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False
-) -> Optimizer:
+def sgd(*, learning_rate: float, momentum: float, dampening: float, weight_decay: float, nesterov: bool) -> Optimizer:
     """torch.optim.SGD (single-tensor path), with η = ``learning_rate``, μ = momentum, τ = dampening, λ = weight_decay:
 
         g ← g + λ θ                                  (if λ ≠ 0)
@@ -21,7 +21,7 @@ def sgd(
     Slot ``momentum_buffer`` (b, one array per θᵢ) exists only when μ ≠ 0.
     """
     if nesterov and (momentum <= 0 or dampening != 0):
-        raise EngineError("sgd: nesterov momentum requires momentum > 0 and dampening = 0 (as torch.optim.SGD)")
+        raise EngineError("nesterov needs momentum > 0 and dampening = 0 (as torch.optim.SGD)")
 
     def update(params: list[Array], grads: list[Array], state: OptimizerState) -> tuple[list[Array], OptimizerState]:
         buffers = state.slots.get("momentum_buffer")
@@ -41,17 +41,17 @@ def sgd(
     return Optimizer("sgd", ("momentum_buffer",) if momentum != 0 else (), update)
 
 
-CATALOG = CatalogEntry(
-    name="sgd",
-    formula="g ← g + λθ;  b ← g (step 1), b ← μb + (1−τ)g (later);  g ← g + μb (nesterov) or b;  θ ← θ − ηg",
-    parameters=(
-        Parameter("learning_rate", 1e-3, "> 0", "η, the step size (torch's `lr`)"),
-        Parameter("momentum", 0.0, "0 ≤ μ < 1", "μ; 0 turns momentum off (no state slot)"),
-        Parameter("dampening", 0.0, "0 ≤ τ ≤ 1", "τ: the new gradient enters the buffer with weight 1 − τ"),
-        Parameter("weight_decay", 0.0, "≥ 0", "λ: L2 penalty added to the gradient, g + λθ, on every parameter including biases"),
-        Parameter("nesterov", False, "true needs momentum > 0 and dampening = 0", "Nesterov momentum: step along g + μb"),
-    ),
-    keras_difference=(
+ENTRY: Entry[Optimizer] = entry(
+    sgd,
+    "sgd",
+    "g ← g + λθ;  b ← g (step 1), b ← μb + (1−τ)g (later);  g ← g + μb (nesterov) or b;  θ ← θ − ηg",
+    learning_rate(1e-3),
+    momentum("μ, in [0, 1); 0 turns momentum off (no state slot)"),
+    interval("dampening", 0.0, "τ: the new gradient enters the momentum buffer with weight 1 − τ", closed=True),
+    weight_decay(0.0, "λ: adds λθ to the gradient (L2 penalty on every parameter, biases included)"),
+    flag("nesterov", False, "Nesterov momentum, a step along g + μb; needs momentum > 0 and dampening = 0"),
+    title="SGD",
+    keras=(
         "Keras SGD: learning_rate 0.01, no dampening, velocity v ← μv − ηg (same steps as torch for a constant η), "
         "weight_decay decoupled (θ ← θ − ηλθ) instead of added to g."
     ),

@@ -14,9 +14,10 @@ from functools import partial
 
 import numpy as np
 
-from service.engine.catalog import Parameter
+from service.engine.arrays import Array
 from service.engine.errors import EngineError
-from service.engine.optimizers.base import Array, Optimizer, OptimizerState
+from service.engine.optimizers.base import Optimizer, OptimizerState
+from service.engine.registry import optional_real
 
 #: torch adds this to the total norm before dividing, so a zero gradient stays zero.
 NORM_EPS = 1e-6
@@ -37,7 +38,7 @@ def clip_by_value(grads: list[Array], clip_value: float) -> list[Array]:
 def with_clipping(optimizer: Optimizer, clip_norm: float | None = None, clip_value: float | None = None) -> Optimizer:
     """``optimizer`` whose update first clips the gradients (at most one of the two, as Keras allows)."""
     if clip_norm is not None and clip_value is not None:
-        raise EngineError("set at most one of clip_norm and clip_value")
+        raise EngineError("set at most one of clip_norm and clip_value (as Keras allows)")
     clip: Callable[[list[Array]], list[Array]]
     if clip_norm is not None:
         clip = partial(clip_by_global_norm, max_norm=clip_norm)
@@ -53,8 +54,13 @@ def with_clipping(optimizer: Optimizer, clip_norm: float | None = None, clip_val
     return Optimizer(optimizer.name, optimizer.slots, update)
 
 
-#: The clipping options every optimizer accepts, for the catalog.
-PARAMETERS = (
-    Parameter("clip_norm", None, "> 0 or null", "rescale all gradients together so their global L2 norm is at most this (clip_grad_norm_)"),
-    Parameter("clip_value", None, "> 0 or null", "clamp every gradient entry to [−c, c] (clip_grad_value_); at most one of the two"),
+#: The clipping options every optimizer accepts (at most one of the two, as Keras allows).
+SPECS = (
+    optional_real(
+        "clip_norm",
+        "if set, scale all gradients together so that their global L2 norm is at most this "
+        "(torch.nn.utils.clip_grad_norm_: g·min(1, c/(‖g‖ + 1e-6)); Keras's global_clipnorm)",
+        gt=0,
+    ),
+    optional_real("clip_value", "if set, clamp every gradient entry to [−c, c] (torch.nn.utils.clip_grad_value_; Keras's clipvalue)", gt=0),
 )

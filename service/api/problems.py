@@ -1,0 +1,178 @@
+"""Every error the service answers with, as RFC 9457 problem+json: the one place that decides status codes.
+
+Domain code raises :mod:`service.errors` (and the engine its own errors); the
+handlers registered by :func:`install` turn those, FastAPI's validation errors and
+Starlette's HTTP errors into one shape:
+
+    {"type", "title", "status", "detail", "errors": [{"pointer", "detail"}], "errors_omitted"}
+
+Pointers are RFC 6901 JSON Pointers into the request body.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+
+from service import errors
+from service.engine.errors import EngineError
+from service.errors import MAX_LISTED_ERRORS, ServiceError
+from service.logs import request_id
+from service.schemas.problem import Problem
+from service.schemas.validation import from_error_list, from_validation_error
+
+log = logging.getLogger("service.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+#: Each domain error's status, problem type (its slug) and title; the most specific class first.
+_KINDS: list[tuple[type[ServiceError], int, str, str]] = [
+    (errors.LimitExceeded, 422, "limit-exceeded", "Limit exceeded"),
+    (errors.NonFiniteResult, 422, "non-finite-result", "Computation overflowed"),
+    (errors.InvalidRequest, 422, "invalid-request", "Invalid request"),
+    (errors.ClientDisconnected, 400, "client-disconnected", "Bad Request"),
+    (errors.Unauthorized, 401, "unauthorized", "Unauthorized"),
+    (errors.BodyTooLarge, 413, "body-too-large", "Content Too Large"),
+    (errors.UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported Media Type"),
+    (errors.Overloaded, 503, "overloaded", "Service Unavailable"),
+    (errors.TimedOut, 504, "timeout", "Computation timed out"),
+    (errors.Unexpected, 500, "internal-error", "Internal Server Error"),
+]
+
+
+def _kind(exc: ServiceError) -> tuple[int, str, str]:
+    if isinstance(exc, errors.MalformedBody):  # gzip or JSON: the slug and title say which
+        return (400, "malformed-json", "Malformed JSON") if exc.what == "JSON" else (400, "malformed-body", "Malformed body")
+    return next((status, slug, title) for cls, status, slug, title in _KINDS if isinstance(exc, cls))
+
+
+def _headers(exc: ServiceError) -> dict[str, str]:
+    if isinstance(exc, errors.Overloaded):
+        return {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    if isinstance(exc, errors.Unauthorized):
+        return {"WWW-Authenticate": 'Bearer realm="gradient-service"'}
+    return {}
+
+
+#: Longest text of one field of a problem: 20 errors with a pointer and a detail each stay far below 64 KiB.
+MAX_TEXT = 1000
+
+
+def _clip(text: str) -> str:
+    """``text``, cut to MAX_TEXT characters: a pointer or message may contain a (huge) key the client sent."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _document(status: int, slug: str, title: str, exc: ServiceError) -> dict[str, Any]:
+    return {
+        "type": f"urn:gradient-service:problem:{slug}",
+        "title": title,
+        "status": status,
+        "detail": _clip(exc.detail),
+        "errors": [{"pointer": _clip(ptr), "detail": _clip(d)} for ptr, d in exc.errors[:MAX_LISTED_ERRORS]],
+        "errors_omitted": max(0, len(exc.errors) - MAX_LISTED_ERRORS) + exc.omitted,
+    }
+
+
+def as_service_error(exc: ServiceError | EngineError) -> ServiceError:
+    """The domain error itself, or the engine's error in the request's terms."""
+    return exc if isinstance(exc, ServiceError) else errors.from_engine_error(exc)
+
+
+def problem_body(exc: ServiceError | EngineError) -> dict[str, Any]:
+    """The problem+json document for a domain or engine error (also the error line of a streamed response)."""
+    err = as_service_error(exc)
+    return _document(*_kind(err), err)
+
+
+def problem_response(exc: ServiceError | EngineError, headers: dict[str, str] | None = None) -> Response:
+    """The problem+json response for a domain or engine error."""
+    err = as_service_error(exc)
+    body = _document(*_kind(err), err)
+    return Response(orjson.dumps(body), status_code=body["status"], media_type=PROBLEM_JSON, headers={**_headers(err), **(headers or {})})
+
+
+_HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large", 415: "unsupported-media-type"}
+
+
+def _http_response(exc: StarletteHTTPException) -> Response:
+    """Starlette's own HTTP errors (404, 405 …) in the same shape."""
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    body = {
+        "type": f"urn:gradient-service:problem:{_HTTP_SLUGS.get(exc.status_code, 'http-error')}",
+        "title": HTTPStatus(exc.status_code).phrase,
+        "status": exc.status_code,
+        "detail": _clip(detail),
+        "errors": [],
+        "errors_omitted": 0,
+    }
+    return Response(orjson.dumps(body), status_code=exc.status_code, media_type=PROBLEM_JSON, headers=dict(exc.headers or {}))
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that answer every error as problem+json."""
+
+    async def on_service(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ServiceError)
+        return problem_response(exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, RequestValidationError):
+            return problem_response(from_error_list(list(exc.errors()), strip="body"))
+        assert isinstance(exc, ValidationError)
+        return problem_response(from_validation_error(exc))
+
+    async def on_engine(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, EngineError)
+        return problem_response(exc)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return _http_response(exc)
+
+    async def on_disconnect(request: Request, exc: Exception) -> Response:
+        # the client went away before its body arrived (e.g. a load generator stopping): nobody reads the answer
+        return problem_response(errors.ClientDisconnected("the client closed the connection before the body arrived"))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        rid = request_id.get()
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc, extra={"request_id": rid})
+        detail = f"the server failed unexpectedly; the error was logged with request id {rid}"
+        return problem_response(errors.Unexpected(detail), headers={"X-Request-ID": rid})
+
+    app.add_exception_handler(ServiceError, on_service)
+    app.add_exception_handler(ValidationError, on_validation)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(EngineError, on_engine)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+#: The error responses every computing route declares, for the OpenAPI docs.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for status, text in {
+        400: "The body is not valid JSON (or not valid gzip).",
+        401: "An API key is needed (only when the server is configured with keys).",
+        413: "The body (after gzip decoding) is larger than `max_body_bytes`.",
+        415: "The body is not application/json, or its Content-Encoding is neither gzip nor identity.",
+        422: "Valid JSON that does not describe a computable request, or over a limit (`GET /v1/limits`); `errors` points at each problem.",
+        503: "The server is at capacity; retry after `Retry-After` seconds.",
+        504: "The computation ran past `max_compute_seconds` and was stopped.",
+    }.items()
+}
+
+
+__all__ = ["ERROR_RESPONSES", "PROBLEM_JSON", "Problem", "install", "problem_body", "problem_response"]
