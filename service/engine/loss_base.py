@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from service.engine.errors import DomainError
+from service.engine.tex import LossTex
 
 Array = NDArray[np.floating[Any]]
 Fused = Callable[[Array, Array], tuple[Array, Array]]
@@ -28,6 +29,7 @@ class Loss:
     ``h``; ``check(y, t)`` raises :class:`DomainError` outside the loss's domain.
     ``target`` is ``"values"`` (t is N × K, like y) or ``"class_index"`` (t is N × 1,
     one integer-valued class index per point). Leading axes before N are batch axes.
+    ``tex`` is how the explanation writes Eₙ and ∂Eₙ/∂y (parameters filled in).
     """
 
     name: str
@@ -36,6 +38,7 @@ class Loss:
     fused: dict[str, Fused] = field(default_factory=dict)
     check: Check = no_check
     target: str = "values"
+    tex: LossTex | None = None
 
 
 def within(name: str, operand: str, values: Array, low: float, high: float | None, hint: str = "") -> None:
