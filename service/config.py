@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     max_gradcheck_work: int = Field(
         500_000_000, ge=1, description="multiply-adds of one /v1/gradcheck: entries × rows × weights, an upper bound on its cost"
     )
+    max_explain_steps: int = Field(
+        1794,
+        ge=1,
+        description="steps one explanation may have (422 above, naming the filters that bring it down); "
+        "1794 is a 16-16-16-16 network with biases, one data point and an optimizer step (service.engine.explain.count_steps)",
+    )
+    max_diagram_bytes: int = Field(
+        2_000_000,
+        ge=10_000,
+        description="estimated size of one diagram's SVG (422 above; service.diagram.fits): layers over 16 neurons are summarized, "
+        "so this bounds the number of layers and the edges drawn",
+    )
 
     # Time and concurrency (service/api/gate.py, service/api/deadline.py).
     max_compute_seconds: float = Field(30.0, gt=0, description="time one computation may run (504 after; the computation stops)")

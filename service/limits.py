@@ -31,6 +31,8 @@ LIMIT_SETTINGS = (
     "max_init_parameters",
     "max_gradcheck_entries",
     "max_gradcheck_work",
+    "max_explain_steps",
+    "max_diagram_bytes",
     "max_compute_seconds",
     "max_concurrent_computations",
     "max_queued_computations",

@@ -194,6 +194,8 @@ class Limits:
     max_init_parameters: int
     max_gradcheck_entries: int
     max_gradcheck_work: int
+    max_explain_steps: int
+    max_diagram_bytes: int
     max_compute_seconds: float
     max_concurrent_computations: int
     max_queued_computations: int

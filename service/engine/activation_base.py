@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from service.engine.arrays import Array
+from service.engine.tex import ActivationTex
 
 
 @dataclass(frozen=True)
@@ -16,17 +17,21 @@ class Activation:
     """An activation h: ``forward(a) -> z`` and ``vjp(a, z, g) -> ∂E/∂a``.
 
     ``a``, ``z`` and ``g = ∂E/∂z`` have the same shape: any leading axes, then the
-    K neurons of the layer on the last axis (N × K for a batch).
+    K neurons of the layer on the last axis (N × K for a batch). ``tex`` is how
+    the explanation writes h and its derivative (with the parameters filled in).
     """
 
     name: str
     forward: Callable[[Array], Array]
     vjp: Callable[[Array, Array, Array], Array]
+    tex: ActivationTex | None = None
 
 
-def elementwise(name: str, h: Callable[[Array], Array], dh: Callable[[Array, Array], Array]) -> Activation:
+def elementwise(
+    name: str, h: Callable[[Array], Array], dh: Callable[[Array, Array], Array], tex: ActivationTex | None = None
+) -> Activation:
     """An elementwise activation from h(a) and its derivative ḣ(a, z): vjp = g ⊙ ḣ(a)."""
-    return Activation(name, h, lambda a, z, g: g * dh(a, z))
+    return Activation(name, h, lambda a, z, g: g * dh(a, z), tex)
 
 
 def step(condition: NDArray[np.bool_], where_true: float, where_false: float, like: Array) -> Array:

@@ -23,6 +23,7 @@ from service.engine.activations_elementwise import ENTRIES as ELEMENTWISE
 from service.engine.arrays import Array
 from service.engine.catalog import CatalogEntry
 from service.engine.registry import Registry, entry
+from service.engine.tex import ActivationTex
 
 __all__ = ["Activation", "activation_names", "catalog", "get_activation", "log_softmax", "softmax"]
 
@@ -49,19 +50,38 @@ def _log_softmax_vjp(a: Array, z: Array, g: Array) -> Array:
     return g - np.exp(z) * g.sum(axis=-1, keepdims=True)
 
 
+#: The vjp templates: ⟨g⟩ is gₖ = ∂E/∂zₖ, ⟨z⟩ is zₖ, ⟨G⟩ is Σⱼ gⱼ zⱼ (softmax) or Σⱼ gⱼ (log_softmax), ⟨p⟩ is softmax(a)ₖ = e^zₖ.
+SOFTMAX_TEX = ActivationTex(
+    "\\operatorname{softmax}",
+    "\\frac{e^{a_{k}}}{\\sum_{j} e^{a_{j}}}",
+    "⟨z⟩\\,(⟨g⟩ - ⟨G⟩)",
+    "z_{k} = \\frac{e^{a_{k}}}{\\sum_{j} e^{a_{j}}},\\quad "
+    "\\frac{\\partial E}{\\partial a_{k}} = z_{k}\\,\\Big(g_{k} - \\sum_{j} g_{j} z_{j}\\Big),"
+    "\\ g = \\frac{\\partial E}{\\partial z}",
+    jacobian="softmax",
+)
+LOG_SOFTMAX_TEX = ActivationTex(
+    "\\operatorname{log\\_softmax}",
+    "a_{k} - \\log\\sum_{j} e^{a_{j}}",
+    "⟨g⟩ - ⟨p⟩\\,⟨G⟩",
+    "z_{k} = a_{k} - \\log\\sum_{j} e^{a_{j}},\\quad \\frac{\\partial E}{\\partial a_{k}} = g_{k} - e^{z_{k}} \\sum_{j} g_{j},"
+    "\\ g = \\frac{\\partial E}{\\partial z}",
+    jacobian="log_softmax",
+)
+
 _REGISTRY = Registry[Activation](
     "activation",
     [
         *ELEMENTWISE,
         entry(
-            lambda: Activation("softmax", softmax, _softmax_vjp),
+            lambda: Activation("softmax", softmax, _softmax_vjp, SOFTMAX_TEX),
             "softmax",
             "zₖ = e^(aₖ) / Σⱼ e^(aⱼ) over the layer's K neurons;  vjp: ∂E/∂aₖ = zₖ (gₖ − Σⱼ gⱼ zⱼ)",
             keras="Keras's softmax also normalizes over the last axis.",
             notes=("not elementwise: backpropagation uses the vector–Jacobian product, not ḣ(a)",),
         ),
         entry(
-            lambda: Activation("log_softmax", log_softmax, _log_softmax_vjp),
+            lambda: Activation("log_softmax", log_softmax, _log_softmax_vjp, LOG_SOFTMAX_TEX),
             "log_softmax",
             "zₖ = aₖ − log Σⱼ e^(aⱼ);  vjp: ∂E/∂aₖ = gₖ − softmax(a)ₖ Σⱼ gⱼ",
             keras="Keras 3 has log_softmax with the same meaning.",

@@ -18,6 +18,7 @@ from service.engine.arrays import Array
 from service.engine.errors import ParameterError
 from service.engine.registry import Entry, choice, entry, real
 from service.engine.special import erfc
+from service.engine.tex import ActivationTex, param
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -33,48 +34,80 @@ def softplus(a: Array) -> Array:
     return np.logaddexp(0.0, a)
 
 
+def _op(name: str) -> str:
+    return f"\\operatorname{{{name}}}"
+
+
+def _tex(name: str, h: str, dh: str, definition: str | None = None) -> ActivationTex:
+    """h and ḣ as templates in ⟨a⟩; the definition defaults to them written in a."""
+    return ActivationTex(name, h, dh, definition or f"h(a) = {h},\\quad \\dot{{h}}(a) = {dh}".replace("⟨a⟩", "a"))
+
+
 def _linear() -> Activation:
-    return elementwise("linear", lambda a: a, lambda a, z: np.ones_like(a))
+    return elementwise("linear", lambda a: a, lambda a, z: np.ones_like(a), _tex(_op("linear"), "⟨a⟩", "1"))
 
 
 def _tanh() -> Activation:
-    return elementwise("tanh", np.tanh, lambda a, z: 1.0 - z * z)
+    return elementwise("tanh", np.tanh, lambda a, z: 1.0 - z * z, _tex("\\tanh", "\\tanh(⟨a⟩)", "1 - \\tanh^{2}(⟨a⟩)"))
 
 
 def _sigmoid() -> Activation:
-    return elementwise("sigmoid", sigmoid, lambda a, z: z * (1.0 - z))
+    tex = _tex(
+        "\\sigma",
+        "\\sigma(⟨a⟩)",
+        "\\sigma(⟨a⟩)\\,(1 - \\sigma(⟨a⟩))",
+        "h(a) = \\sigma(a) = \\frac{1}{1 + e^{-a}},\\quad \\dot{h}(a) = \\sigma(a)\\,(1 - \\sigma(a))",
+    )
+    return elementwise("sigmoid", sigmoid, lambda a, z: z * (1.0 - z), tex)
 
 
 def _relu() -> Activation:
-    return elementwise("relu", lambda a: np.maximum(a, 0), lambda a, z: step(a > 0, 1, 0, a))
+    tex = _tex(_op("relu"), "\\max(⟨a⟩, 0)", "[⟨a⟩ > 0]")
+    return elementwise("relu", lambda a: np.maximum(a, 0), lambda a, z: step(a > 0, 1, 0, a), tex)
 
 
 def _leaky_relu(negative_slope: float) -> Activation:
-    return elementwise("leaky_relu", lambda a: np.where(a > 0, a, negative_slope * a), lambda a, z: step(a > 0, 1, negative_slope, a))
+    s = param(negative_slope)
+    tex = _tex(_op("leaky\\_relu"), f"\\max(⟨a⟩, 0) + {s}\\,\\min(⟨a⟩, 0)", f"[⟨a⟩ > 0] + {s}\\,[⟨a⟩ \\le 0]")
+    return elementwise("leaky_relu", lambda a: np.where(a > 0, a, negative_slope * a), lambda a, z: step(a > 0, 1, negative_slope, a), tex)
 
 
 def _elu(alpha: float) -> Activation:
     # ḣ = α eᵃ for a ≤ 0 (PyTorch's backward: ḣ(0) = α), computed from a, not z, so α = 0 works too.
+    al = param(alpha)
+    tex = _tex(_op("elu"), f"[⟨a⟩ > 0]\\,⟨a⟩ + [⟨a⟩ \\le 0]\\,{al}\\,(e^{{⟨a⟩}} - 1)", f"[⟨a⟩ > 0] + [⟨a⟩ \\le 0]\\,{al}\\,e^{{⟨a⟩}}")
     return elementwise(
         "elu",
         lambda a: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))),
         lambda a, z: np.where(a > 0, 1.0, alpha * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
+        tex,
     )
 
 
 def _selu() -> Activation:
+    h = "\\lambda\\,([⟨a⟩ > 0]\\,⟨a⟩ + [⟨a⟩ \\le 0]\\,\\alpha\\,(e^{⟨a⟩} - 1))"
+    dh = "\\lambda\\,([⟨a⟩ > 0] + [⟨a⟩ \\le 0]\\,\\alpha\\,e^{⟨a⟩})"
+    definition = f"h(a) = {h},\\quad \\dot{{h}}(a) = {dh},\\quad \\alpha = {SELU_ALPHA:.10g},\\ \\lambda = {SELU_SCALE:.10g}"
     return elementwise(
         "selu",
         lambda a: SELU_SCALE * np.where(a > 0, a, SELU_ALPHA * np.expm1(np.minimum(a, 0))),
         lambda a, z: SELU_SCALE * np.where(a > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
+        ActivationTex(_op("selu"), h, dh, definition.replace("⟨a⟩", "a")),
     )
 
 
 def _celu(alpha: float) -> Activation:
+    al = param(alpha)
+    tex = _tex(
+        _op("celu"),
+        f"[⟨a⟩ > 0]\\,⟨a⟩ + [⟨a⟩ \\le 0]\\,{al}\\,(e^{{⟨a⟩/{al}}} - 1)",
+        f"[⟨a⟩ > 0] + [⟨a⟩ \\le 0]\\,e^{{⟨a⟩/{al}}}",
+    )
     return elementwise(
         "celu",
         lambda a: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0) / alpha)),
         lambda a, z: np.where(a > 0, 1.0, np.exp(np.minimum(a, 0) / alpha)).astype(a.dtype, copy=False),
+        tex,
     )
 
 
@@ -89,12 +122,26 @@ def _gelu(approximate: str) -> Activation:
             th = np.tanh(c * (a + 0.044715 * a**3))
             return 0.5 * (1.0 + th) + 0.5 * a * (1.0 - th * th) * c * (1.0 + 3 * 0.044715 * a * a)
 
-        return elementwise("gelu", h, dh)
+        T = "\\tanh(\\sqrt{2/\\pi}\\,(⟨a⟩ + 0.044715\\,⟨a⟩^{3}))"
+        tex = _tex(
+            _op("gelu"),
+            f"\\tfrac{{1}}{{2}}\\,⟨a⟩\\,(1 + {T})",
+            f"\\tfrac{{1}}{{2}}\\,(1 + {T}) + \\tfrac{{1}}{{2}}\\,⟨a⟩\\,(1 - {T}^{{2}})\\,\\sqrt{{2/\\pi}}\\,(1 + 0.134145\\,⟨a⟩^{{2}})",
+        )
+        return elementwise("gelu", h, dh, tex)
 
     def Phi(a: Array) -> Array:  # the standard normal CDF, ½ erfc(−a/√2): accurate in the left tail too
         return 0.5 * erfc(-a / math.sqrt(2))
 
-    return elementwise("gelu", lambda a: a * Phi(a), lambda a, z: Phi(a) + a * np.exp(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi)))
+    tex = _tex(
+        _op("gelu"),
+        "⟨a⟩\\,\\Phi(⟨a⟩)",
+        "\\Phi(⟨a⟩) + ⟨a⟩\\,\\varphi(⟨a⟩)",
+        "h(a) = a\\,\\Phi(a),\\quad \\dot{h}(a) = \\Phi(a) + a\\,\\varphi(a),\\quad "
+        "\\Phi(a) = \\tfrac{1}{2}\\operatorname{erfc}(-a/\\sqrt{2}),"
+        "\\ \\varphi(a) = e^{-a^{2}/2}/\\sqrt{2\\pi}",
+    )
+    return elementwise("gelu", lambda a: a * Phi(a), lambda a, z: Phi(a) + a * np.exp(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi)), tex)
 
 
 def _silu() -> Activation:
@@ -102,7 +149,8 @@ def _silu() -> Activation:
         s = sigmoid(a)
         return s * (1.0 + a * (1.0 - s))
 
-    return elementwise("silu", lambda a: a * sigmoid(a), dh)
+    tex = _tex(_op("silu"), "⟨a⟩\\,\\sigma(⟨a⟩)", "\\sigma(⟨a⟩)\\,(1 + ⟨a⟩\\,(1 - \\sigma(⟨a⟩)))")
+    return elementwise("silu", lambda a: a * sigmoid(a), dh, tex)
 
 
 def _mish() -> Activation:
@@ -110,27 +158,41 @@ def _mish() -> Activation:
         th = np.tanh(softplus(a))
         return th + a * sigmoid(a) * (1.0 - th * th)
 
-    return elementwise("mish", lambda a: a * np.tanh(softplus(a)), dh)
+    T = "\\tanh(\\operatorname{softplus}(⟨a⟩))"
+    tex = _tex(_op("mish"), f"⟨a⟩\\,{T}", f"{T} + ⟨a⟩\\,\\sigma(⟨a⟩)\\,(1 - {T}^{{2}})")
+    return elementwise("mish", lambda a: a * np.tanh(softplus(a)), dh, tex)
 
 
 def _softplus(beta: float, threshold: float) -> Activation:
+    b, th = param(beta), param(threshold)
+    ba = "⟨a⟩" if beta == 1 else f"{b}\\,⟨a⟩"
+    log = f"\\log(1 + e^{{{ba}}})" if beta == 1 else f"\\tfrac{{1}}{{{b}}}\\log(1 + e^{{{ba}}})"
+    tex = _tex(
+        _op("softplus"),
+        f"[{ba} > {th}]\\,⟨a⟩ + [{ba} \\le {th}]\\,{log}",
+        f"[{ba} > {th}] + [{ba} \\le {th}]\\,\\sigma({ba})",
+    )
     return elementwise(
         "softplus",
         lambda a: np.where(beta * a > threshold, a, softplus(beta * a) / beta),
         lambda a, z: np.where(beta * a > threshold, 1.0, sigmoid(beta * a)).astype(a.dtype, copy=False),
+        tex,
     )
 
 
 def _softsign() -> Activation:
-    return elementwise("softsign", lambda a: a / (1.0 + np.abs(a)), lambda a, z: 1.0 / (1.0 + np.abs(a)) ** 2)
+    tex = _tex(_op("softsign"), "\\frac{⟨a⟩}{1 + |⟨a⟩|}", "\\frac{1}{(1 + |⟨a⟩|)^{2}}")
+    return elementwise("softsign", lambda a: a / (1.0 + np.abs(a)), lambda a, z: 1.0 / (1.0 + np.abs(a)) ** 2, tex)
 
 
 def _relu6() -> Activation:
-    return elementwise("relu6", lambda a: np.clip(a, 0, 6), lambda a, z: step((a > 0) & (a < 6), 1, 0, a))
+    tex = _tex(_op("relu6"), "\\min(\\max(⟨a⟩, 0), 6)", "[0 < ⟨a⟩ < 6]")
+    return elementwise("relu6", lambda a: np.clip(a, 0, 6), lambda a, z: step((a > 0) & (a < 6), 1, 0, a), tex)
 
 
 def _hard_sigmoid() -> Activation:
-    return elementwise("hard_sigmoid", lambda a: np.clip(a + 3, 0, 6) / 6, lambda a, z: step((a > -3) & (a < 3), 1 / 6, 0, a))
+    tex = _tex(_op("hard\\_sigmoid"), "\\tfrac{1}{6}\\min(\\max(⟨a⟩ + 3, 0), 6)", "\\tfrac{1}{6}\\,[-3 < ⟨a⟩ < 3]")
+    return elementwise("hard_sigmoid", lambda a: np.clip(a + 3, 0, 6) / 6, lambda a, z: step((a > -3) & (a < 3), 1 / 6, 0, a), tex)
 
 
 def _hard_silu() -> Activation:
@@ -138,21 +200,29 @@ def _hard_silu() -> Activation:
         "hard_silu",
         lambda a: a * np.clip(a + 3, 0, 6) / 6,
         lambda a, z: np.where(a <= -3, 0.0, np.where(a < 3, a / 3 + 0.5, 1.0)).astype(a.dtype, copy=False),
+        _tex(
+            _op("hard\\_silu"),
+            "\\tfrac{1}{6}\\,⟨a⟩\\,\\min(\\max(⟨a⟩ + 3, 0), 6)",
+            "[-3 < ⟨a⟩ < 3]\\,(\\tfrac{⟨a⟩}{3} + \\tfrac{1}{2}) + [⟨a⟩ \\ge 3]",
+        ),
     )
 
 
 def _hard_tanh(min_val: float, max_val: float) -> Activation:
     if not min_val < max_val:
         raise ParameterError("activation", "hard_tanh", "max_val", f"must be greater than min_val ({min_val:g})")
-    return elementwise("hard_tanh", lambda a: np.clip(a, min_val, max_val), lambda a, z: step((a > min_val) & (a < max_val), 1, 0, a))
+    lo, hi = param(min_val), param(max_val)
+    tex = _tex(_op("hard\\_tanh"), f"\\min(\\max(⟨a⟩, {lo}), {hi})", f"[{lo} < ⟨a⟩ < {hi}]")
+    return elementwise("hard_tanh", lambda a: np.clip(a, min_val, max_val), lambda a, z: step((a > min_val) & (a < max_val), 1, 0, a), tex)
 
 
 def _exponential() -> Activation:
-    return Activation("exponential", np.exp, lambda a, z, g: g * z)
+    return Activation("exponential", np.exp, lambda a, z, g: g * z, _tex("\\exp", "e^{⟨a⟩}", "e^{⟨a⟩}"))
 
 
 def _log_sigmoid() -> Activation:
-    return elementwise("log_sigmoid", lambda a: -softplus(-a), lambda a, z: sigmoid(-a))
+    tex = _tex(_op("log\\_sigmoid"), "\\log\\sigma(⟨a⟩)", "\\sigma(-⟨a⟩)")
+    return elementwise("log_sigmoid", lambda a: -softplus(-a), lambda a, z: sigmoid(-a), tex)
 
 
 ENTRIES: list[Entry[Activation]] = [

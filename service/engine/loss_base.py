@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from service.engine.arrays import Array
 from service.engine.errors import DomainError
+from service.engine.tex import LossTex
 
 Fused = Callable[[Array, Array], tuple[Array, Array]]
 Check = Callable[[Array, Array], None]
@@ -24,6 +25,7 @@ class Loss:
     ``h``; ``check(y, t)`` raises :class:`DomainError` outside the loss's domain.
     ``target`` is ``"values"`` (t is N × K, like y) or ``"class_index"`` (t is N × 1,
     one integer-valued class index per point). Leading axes before N are batch axes.
+    ``tex`` is how the explanation writes Eₙ and ∂Eₙ/∂y (parameters filled in).
     """
 
     name: str
@@ -32,6 +34,7 @@ class Loss:
     fused: dict[str, Fused] = field(default_factory=dict)
     check: Check = no_check
     target: str = "values"
+    tex: LossTex | None = None
 
 
 def within(name: str, operand: str, values: Array, low: float, high: float | None, hint: str = "") -> None:

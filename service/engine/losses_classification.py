@@ -24,6 +24,8 @@ from service.engine.arrays import Array
 from service.engine.errors import DomainError
 from service.engine.loss_base import Check, Fused, Loss, mean_last, within
 from service.engine.registry import Entry, entry, flag, unit_interval
+from service.engine.tex import LossTex
+from service.engine.tex import loss_tex as tex
 
 LOG_CLAMP = -100.0
 BCE_EPSILON = float(np.float32(1e-12))  # PyTorch clamps y(1 − y) at 1e-12, a float constant in its kernel
@@ -52,7 +54,12 @@ def _bce() -> Loss:
         within("binary_cross_entropy", "t", t, 0, 1)
         within("binary_cross_entropy", "y", y, 0, 1, " (use a sigmoid output, or binary_cross_entropy_with_logits)")
 
-    return Loss("binary_cross_entropy", value, grad, check=check)
+    t = tex(
+        "-\\frac{1}{⟨K⟩}",
+        "[⟨t⟩\\log ⟨y⟩ + (1 - ⟨t⟩)\\log(1 - ⟨y⟩)]",
+        "\\frac{⟨y⟩ - ⟨t⟩}{⟨K⟩\\,\\max(⟨y⟩\\,(1 - ⟨y⟩), 10^{-12})}",
+    )
+    return Loss("binary_cross_entropy", value, grad, check=check, tex=t)
 
 
 def _bce_with_logits() -> Loss:
@@ -62,7 +69,12 @@ def _bce_with_logits() -> Loss:
     def check(y: Array, t: Array) -> None:
         within("binary_cross_entropy_with_logits", "t", t, 0, 1)
 
-    return Loss("binary_cross_entropy_with_logits", value, lambda y, t: (sigmoid(y) - t) / y.shape[-1], check=check)
+    t = tex(
+        "\\frac{1}{⟨K⟩}",
+        "[\\max(⟨y⟩, 0) - ⟨y⟩\\,⟨t⟩ + \\log(1 + e^{-|⟨y⟩|})]",
+        "\\frac{1}{⟨K⟩}\\,(\\sigma(⟨y⟩) - ⟨t⟩)",
+    )
+    return Loss("binary_cross_entropy_with_logits", value, lambda y, t: (sigmoid(y) - t) / y.shape[-1], check=check, tex=t)
 
 
 def _smooth(t: Array, label_smoothing: float) -> Array:
@@ -90,6 +102,13 @@ def _cce_parts(from_logits: bool, label_smoothing: float) -> tuple[Callable[...,
     return value, grad, fused
 
 
+def _cce_tex(from_logits: bool, label_smoothing: float) -> LossTex:
+    """−Σₖ t'ₖ log yₖ (or log softmax(y)ₖ on logits), with t' the smoothed target the explanation shows as ⟨t⟩."""
+    if from_logits:
+        return tex("-", "⟨t⟩\\,\\log ⟨s⟩", "⟨s⟩\\,⟨S⟩ - ⟨t⟩", label_smoothing)
+    return tex("-", "⟨t⟩\\,\\log ⟨y⟩", "-\\frac{⟨t⟩}{⟨y⟩}", label_smoothing)
+
+
 def _probabilities_check(name: str, from_logits: bool) -> Check:
     def check(y: Array, t: Array) -> None:
         if not from_logits:
@@ -107,7 +126,7 @@ def _cce(from_logits: bool, label_smoothing: float) -> Loss:
         within(name, "t", t, 0, None)
         y_check(y, t)
 
-    return Loss(name, value, grad, {} if from_logits else {"softmax": fused}, check)
+    return Loss(name, value, grad, {} if from_logits else {"softmax": fused}, check, tex=_cce_tex(from_logits, label_smoothing))
 
 
 def one_hot(t: Array, K: int) -> Array:
@@ -131,7 +150,8 @@ def _sparse_cce(from_logits: bool, label_smoothing: float) -> Loss:
         return lambda y, t: f(y, one_hot(t, y.shape[-1]))
 
     fused_sparse: Fused = lambda a, t: fused(a, one_hot(t, a.shape[-1]))  # noqa: E731
-    return Loss(name, sparse(value), sparse(grad), {} if from_logits else {"softmax": fused_sparse}, check, "class_index")
+    fused_or_not = {} if from_logits else {"softmax": fused_sparse}
+    return Loss(name, sparse(value), sparse(grad), fused_or_not, check, "class_index", _cce_tex(from_logits, label_smoothing))
 
 
 def _kl_divergence(log_target: bool) -> Loss:
@@ -145,7 +165,8 @@ def _kl_divergence(log_target: bool) -> Loss:
         if not log_target:
             within("kl_divergence", "t", t, 0, None)
 
-    return Loss("kl_divergence", value, lambda y, t: -np.exp(t) if log_target else -t, check=check)
+    t = tex("", "e^{⟨t⟩}\\,(⟨t⟩ - ⟨y⟩)", "-e^{⟨t⟩}") if log_target else tex("", "⟨t⟩\\,(\\log ⟨t⟩ - ⟨y⟩)", "-⟨t⟩")
+    return Loss("kl_divergence", value, lambda y, t: -np.exp(t) if log_target else -t, check=check, tex=t)
 
 
 _FROM_LOGITS = "y are logits (any real numbers) rather than probabilities"

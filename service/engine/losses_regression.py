@@ -15,24 +15,31 @@ import numpy as np
 from service.engine.arrays import Array
 from service.engine.loss_base import Loss, mean_last, within
 from service.engine.registry import Entry, entry, flag, real
+from service.engine.tex import loss_tex as tex
+from service.engine.tex import param
+
+_SQUARE = "(⟨y⟩ - ⟨t⟩)^{2}"
 
 
 def _half_sse() -> Loss:
     # The primer's loss; δ⁽ᴸ⁾ = y − t for a linear output (eq. 5).
-    return Loss("half_sse", lambda y, t: 0.5 * ((y - t) ** 2).sum(axis=-1), lambda y, t: y - t)
+    t = tex("\\frac{1}{2}", _SQUARE, "⟨y⟩ - ⟨t⟩")
+    return Loss("half_sse", lambda y, t: 0.5 * ((y - t) ** 2).sum(axis=-1), lambda y, t: y - t, tex=t)
 
 
 def _sse() -> Loss:
-    return Loss("sse", lambda y, t: ((y - t) ** 2).sum(axis=-1), lambda y, t: 2.0 * (y - t))
+    return Loss("sse", lambda y, t: ((y - t) ** 2).sum(axis=-1), lambda y, t: 2.0 * (y - t), tex=tex("", _SQUARE, "2\\,(⟨y⟩ - ⟨t⟩)"))
 
 
 def _mse() -> Loss:
-    return Loss("mse", lambda y, t: mean_last((y - t) ** 2), lambda y, t: (2.0 / y.shape[-1]) * (y - t))
+    t = tex("\\frac{1}{⟨K⟩}", _SQUARE, "\\frac{2}{⟨K⟩}\\,(⟨y⟩ - ⟨t⟩)")
+    return Loss("mse", lambda y, t: mean_last((y - t) ** 2), lambda y, t: (2.0 / y.shape[-1]) * (y - t), tex=t)
 
 
 def _mae() -> Loss:
     # sign(0) = 0: the subgradient PyTorch's l1_loss backward returns where y = t.
-    return Loss("mae", lambda y, t: mean_last(np.abs(y - t)), lambda y, t: np.sign(y - t) / y.shape[-1])
+    t = tex("\\frac{1}{⟨K⟩}", "|⟨y⟩ - ⟨t⟩|", "\\frac{1}{⟨K⟩}\\operatorname{sign}(⟨y⟩ - ⟨t⟩)")
+    return Loss("mae", lambda y, t: mean_last(np.abs(y - t)), lambda y, t: np.sign(y - t) / y.shape[-1], tex=t)
 
 
 def _huber(delta: float) -> Loss:
@@ -40,7 +47,13 @@ def _huber(delta: float) -> Loss:
         d = np.abs(y - t)
         return mean_last(np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)))
 
-    return Loss("huber", value, lambda y, t: np.clip(y - t, -delta, delta) / y.shape[-1])
+    d = param(delta)
+    t = tex(
+        "\\frac{1}{⟨K⟩}",
+        f"[|⟨y⟩ - ⟨t⟩| < {d}]\\,\\tfrac{{1}}{{2}}(⟨y⟩ - ⟨t⟩)^{{2}} + [|⟨y⟩ - ⟨t⟩| \\ge {d}]\\,{d}\\,(|⟨y⟩ - ⟨t⟩| - \\tfrac{{{d}}}{{2}})",
+        f"\\frac{{1}}{{⟨K⟩}}\\operatorname{{clip}}(⟨y⟩ - ⟨t⟩, -{d}, {d})",
+    )
+    return Loss("huber", value, lambda y, t: np.clip(y - t, -delta, delta) / y.shape[-1], tex=t)
 
 
 def _poisson(log_input: bool, full: bool, eps: float) -> Loss:
@@ -61,7 +74,12 @@ def _poisson(log_input: bool, full: bool, eps: float) -> Loss:
         if not log_input:
             within("poisson", "y", y, 0, None, " (with log_input false, y is a rate; use a softplus or exponential output)")
 
-    return Loss("poisson", value, grad, check=check)
+    e = param(eps)
+    term = "(e^{⟨y⟩} - ⟨t⟩\\,⟨y⟩)" if log_input else f"(⟨y⟩ - ⟨t⟩\\,\\log(⟨y⟩ + {e}))"
+    if full:
+        term = term[:-1] + " + [⟨t⟩ > 1]\\,(⟨t⟩\\log ⟨t⟩ - ⟨t⟩ + \\tfrac{1}{2}\\log(2\\pi\\,⟨t⟩)))"
+    grad_tex = "\\frac{1}{⟨K⟩}\\,(e^{⟨y⟩} - ⟨t⟩)" if log_input else f"\\frac{{1}}{{⟨K⟩}}\\,(1 - \\frac{{⟨t⟩}}{{⟨y⟩ + {e}}})"
+    return Loss("poisson", value, grad, check=check, tex=tex("\\frac{1}{⟨K⟩}", term, grad_tex))
 
 
 ENTRIES: list[Entry[Loss]] = [

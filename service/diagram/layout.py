@@ -1,0 +1,85 @@
+"""Where each neuron of the Figure-6 diagram goes, and which neurons a large layer shows.
+
+Columns: the inputs x on the left, then one column per layer. A layer of at most
+``LABELLED`` (16) neurons is drawn in full with its values; up to ``FULL`` (64) in
+full without labels and with thin edges; a larger one as a summary, its first and
+last ``SUMMARY`` (8) neurons and a "⋮ n more" mark between them (edges only between
+drawn neurons). So the drawing of any network has at most 64 neurons per column,
+and its size grows with the number of layers, not their width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+LABELLED = 16
+FULL = 64
+SUMMARY = 8
+COLUMN = 230  # px between columns
+MARGIN_X, MARGIN_TOP, LEGEND = 90, 60, 110
+SPACING = {"labelled": 70.0, "thin": 14.0}
+RADIUS = {"labelled": 24.0, "thin": 5.0}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its size K, the neuron indices drawn, and each drawn neuron's centre."""
+
+    K: int
+    style: str  # "labelled" or "thin"
+    shown: tuple[int, ...]
+    x: float
+    y: tuple[float, ...]
+    gap_after: int | None  # the shown position after which "⋮ n more" stands (summaries only)
+
+    @property
+    def radius(self) -> float:
+        return RADIUS[self.style]
+
+
+def shown(K: int) -> tuple[tuple[int, ...], int | None]:
+    """The neurons a column of K draws, and where its gap is."""
+    if K <= FULL:
+        return tuple(range(K)), None
+    return (*range(SUMMARY), *range(K - SUMMARY, K)), SUMMARY - 1
+
+
+def layout(sizes: Sequence[int]) -> tuple[list[Column], float, float]:
+    """Columns for ``sizes = [M⁽¹⁾, K⁽¹⁾, …, K⁽ᴸ⁾]``, and the drawing's width and height."""
+    cols: list[Column] = []
+    heights = []
+    for K in sizes:
+        idx, gap = shown(K)
+        style = "labelled" if K <= LABELLED else "thin"
+        step = SPACING[style]
+        heights.append(step * (len(idx) + (2 if gap is not None else 0)))
+    tallest = max(heights)
+    for c, K in enumerate(sizes):
+        idx, gap = shown(K)
+        style = "labelled" if K <= LABELLED else "thin"
+        step = SPACING[style]
+        top = MARGIN_TOP + (tallest - heights[c]) / 2 + step / 2
+        ys = []
+        for i in range(len(idx)):
+            extra = 2 * step if gap is not None and i > gap else 0.0
+            ys.append(top + i * step + extra)
+        cols.append(Column(K, style, idx, MARGIN_X + c * COLUMN, tuple(ys), gap))
+    width = MARGIN_X * 2 + COLUMN * (len(sizes) - 1) + 80
+    return cols, width, MARGIN_TOP + tallest + LEGEND
+
+
+#: bytes of SVG per drawn element (measured on drawings, rounded up; see tests/engine/test_diagram.py)
+EDGE_BYTES, NEURON_BYTES, BASE_BYTES = 260, 420, 4000
+
+
+def estimate_bytes(sizes: Sequence[int]) -> int:
+    """An upper estimate of the SVG's size, from the sizes alone."""
+    drawn = [len(shown(K)[0]) for K in sizes]
+    edges = sum(drawn[i] * drawn[i + 1] for i in range(len(drawn) - 1))
+    return BASE_BYTES + EDGE_BYTES * edges + NEURON_BYTES * sum(drawn)
+
+
+def fits(sizes: Sequence[int], max_bytes: int) -> bool:
+    """Whether a network of these sizes can be drawn within ``max_bytes`` (Settings.max_diagram_bytes)."""
+    return estimate_bytes(sizes) <= max_bytes
