@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         1 << 22, ge=1, description="numbers one opt-in extra of /v1/backward may return (per-example gradients, input Jacobian)"
     )
     max_train_steps: int = Field(1000, ge=1, description="optimizer steps one training request may take")
+    max_import_uncompressed_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="bytes an imported archive (a .keras zip) may unpack to in all; a zip bomb is refused there (422)",
+    )
 
     # Time and concurrency (service/api/gate.py, service/api/deadline.py).
     max_compute_seconds: float = Field(30.0, gt=0, description="time one computation may run (504 after; the computation stops)")

@@ -26,6 +26,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from service.engine.errors import DomainError, EngineError, NonFiniteError
+from service.interop.errors import InteropError
 from service.logs import request_id
 
 log = logging.getLogger("service.errors")
@@ -155,6 +156,12 @@ def _in_the_form_sent(items: list[tuple[tuple[Any, ...], str, str]]) -> list[tup
     return result + [(ptr, "must be " + " or ".join(dict.fromkeys(forms))) for ptr, forms in fits_none.items()]
 
 
+def from_interop_error(exc: InteropError) -> ProblemError:
+    """A 422 for a file that cannot be imported (or a network a format cannot carry): its kind, and where in the file."""
+    summary = f"{exc.pointer}: {exc.detail}" if exc.pointer else exc.detail
+    return ProblemError(422, summary, [(exc.pointer, exc.detail)], exc.kind, exc.title)
+
+
 def from_engine_error(exc: EngineError) -> ProblemError:
     """A 422 for a request the engine could not compute."""
     if isinstance(exc, NonFiniteError):
@@ -210,6 +217,10 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, EngineError)
         return problem_response(from_engine_error(exc))
 
+    async def on_interop(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InteropError)
+        return problem_response(from_interop_error(exc))
+
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
@@ -230,6 +241,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, on_validation)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(EngineError, on_engine)
+    app.add_exception_handler(InteropError, on_interop)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(Exception, on_unexpected)

@@ -12,6 +12,7 @@ from service import __version__
 from service.api.body import REQUEST_MODELS
 from service.api.metrics_middleware import MetricsMiddleware
 from service.api.routes import catalog, compute, docs, gradcheck, health, limits
+from service.api.routes import interop as interop_routes
 from service.api.routes import networks as network_routes
 from service.api.routes import training as training_routes
 from service.config import get_settings
@@ -61,6 +62,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(training_routes.router)
     app.include_router(network_routes.router)
+    app.include_router(interop_routes.router)
     app.include_router(gradcheck.router)
     app.include_router(catalog.router)
     app.include_router(limits.router)

@@ -46,6 +46,89 @@ async def json_bytes(request: Request) -> AsyncIterator[bytearray]:
             "unsupported-media-type",
             "Unsupported Media Type",
         )
+    async with _within_limit(request) as body:
+        yield body
+
+
+#: What the import route takes: the file as the body, or one file field of an HTML form (browsers, ``curl -F``).
+FILE_MEDIA_TYPES = ("application/octet-stream", "multipart/form-data")
+
+
+@asynccontextmanager
+async def file_bytes(request: Request) -> AsyncIterator[bytes]:
+    """A file sent as the raw body (``application/octet-stream``) or as the one file field of ``multipart/form-data``.
+
+    The same limits as :func:`json_bytes` (413 over ``max_body_bytes``, a computation slot held for the block);
+    415 for any other Content-Type.
+    """
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media not in FILE_MEDIA_TYPES:
+        raise ProblemError(
+            415,
+            "send the file as the body with Content-Type: application/octet-stream, or as one file field of multipart/form-data",
+            [],
+            "unsupported-media-type",
+            "Unsupported Media Type",
+        )
+    async with _within_limit(request) as body:
+        yield bytes(body) if media == "application/octet-stream" else form_file(bytes(body), content_type)
+
+
+def form_file(body: bytes, content_type: str) -> bytes:
+    """The content of the one file field of a multipart/form-data body (400 for none, several, or a malformed body)."""
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise ProblemError(
+            400, "the multipart/form-data Content-Type has no boundary", [], "malformed-multipart", "Malformed multipart body"
+        )
+    parts: list[tuple[bytes, bytearray]] = []  # (Content-Disposition, content) of each part
+    header: list[bytes] = [b"", b""]
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header[0] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header[1] += data[start:end]
+
+    def on_header_end() -> None:
+        if header[0].lower() == b"content-disposition":
+            parts[-1] = (header[1], parts[-1][1])
+        header[0], header[1] = b"", b""
+
+    def on_part_begin() -> None:
+        parts.append((b"", bytearray()))
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        parts[-1][1].extend(data[start:end])
+
+    callbacks: Any = {
+        "on_part_begin": on_part_begin,
+        "on_part_data": on_part_data,
+        "on_header_field": on_header_field,
+        "on_header_value": on_header_value,
+        "on_header_end": on_header_end,
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks)
+        parser.write(body)
+        parser.finalize()
+    except Exception as exc:  # python-multipart's MultipartParseError and friends
+        raise ProblemError(
+            400, f"the multipart/form-data body is malformed ({exc})", [], "malformed-multipart", "Malformed multipart body"
+        ) from None
+    files = [content for disposition, content in parts if b"filename=" in disposition]
+    if len(files) != 1:
+        detail = f"the form has {len(files)} file fields; send exactly one (e.g. curl -F file=@model.keras)"
+        raise ProblemError(400, detail, [("", detail)], "malformed-multipart", "Malformed multipart body")
+    return bytes(files[0])
+
+
+@asynccontextmanager
+async def _within_limit(request: Request) -> AsyncIterator[bytearray]:
     limit = get_settings().max_body_bytes
     header = request.headers.get("content-length", "")
     declared = int(header) if header.isdigit() else None

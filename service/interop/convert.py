@@ -9,10 +9,10 @@ from typing import Any
 from service.interop.archive import refuse_pickle
 from service.interop.errors import BadArgument
 from service.interop.formats import BY_NAME
-from service.interop.keras_format import read_keras, read_keras_json, write_keras
 from service.interop.network import WireNetwork, from_wire
-from service.interop.onnx_format import read_onnx, write_onnx
-from service.interop.safetensors_format import read_safetensors, write_safetensors
+
+# The readers import h5py, onnx (1.4 s) and safetensors: each is imported on its format's first use, so
+# the service starts as fast as before and a worker that never converts never loads them.
 
 #: The default of ``max_uncompressed_bytes``; the service passes its setting ``max_import_uncompressed_bytes``.
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
@@ -60,14 +60,18 @@ def read_network(
         raise BadArgument(f"unknown format {format!r}; the formats are {', '.join(BY_NAME)}", "")
     refuse_pickle(data)
     if format == "safetensors":
+        from service.interop.safetensors_format import read_safetensors
+
         result = read_safetensors(data, activations=activations, prefix=prefix, layers=layers)
     else:
         _only(format, {"activations": activations, "prefix": prefix, "layers": layers})
-        if format == "keras":
-            result = read_keras(data, max_uncompressed_bytes=max_uncompressed_bytes)
-        elif format == "keras_json":
-            result = read_keras_json(data)
+        if format in ("keras", "keras_json"):
+            from service.interop.keras_format import read_keras, read_keras_json
+
+            result = read_keras(data, max_uncompressed_bytes=max_uncompressed_bytes) if format == "keras" else read_keras_json(data)
         else:
+            from service.interop.onnx_format import read_onnx
+
             result = read_onnx(data)
     return Imported(result["network"], {"format": format, **result["source"]})
 
@@ -84,5 +88,10 @@ def write_network(format: str, network: Mapping[str, Any], dtype: str = "float32
     if dtype not in ("float32", "float64"):
         raise BadArgument(f"dtype {dtype!r}: float32 or float64", "/dtype")
     checked = from_wire(network)
-    writer = {"keras": write_keras, "safetensors": write_safetensors, "onnx": write_onnx}[format]
-    return Exported(writer(checked, dtype), described.media_type, described.filename)
+    if format == "keras":
+        from service.interop.keras_format import write_keras as write
+    elif format == "safetensors":
+        from service.interop.safetensors_format import write_safetensors as write
+    else:
+        from service.interop.onnx_format import write_onnx as write
+    return Exported(write(checked, dtype), described.media_type, described.filename)
