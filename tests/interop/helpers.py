@@ -6,6 +6,7 @@ import io
 import os
 import warnings
 from contextlib import redirect_stdout
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ def problem(client: TestClient, format: str, data: bytes, status: int = 422, **q
 
 def random_network(rng: np.random.Generator, sizes: list[int], activations: list[Any], bias: bool) -> dict[str, Any]:
     layers = []
-    for (M, K), h in zip(zip(sizes, sizes[1:], strict=False), activations, strict=True):
+    for (M, K), h in zip(pairwise(sizes), activations, strict=True):
         W = rng.normal(0, 1 / np.sqrt(M), (K, M)).astype(np.float32)
         layer: dict[str, Any] = {"weights": W.tolist(), "activation": h}
         if bias:

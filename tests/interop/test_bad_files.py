@@ -23,7 +23,9 @@ from service.config import get_settings
 from service.interop import write_network
 from tests.interop.helpers import OCTET, post_file, problem
 
-NETWORK = {"layers": [{"weights": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], "activation": "tanh"}, {"weights": [[0.1, 0.2, 0.3]], "bias": [0.5]}]}
+NETWORK = {
+    "layers": [{"weights": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], "activation": "tanh"}, {"weights": [[0.1, 0.2, 0.3]], "bias": [0.5]}]
+}
 TYPE = "urn:gradient-service:problem:"
 
 
