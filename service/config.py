@@ -8,6 +8,8 @@ from functools import lru_cache
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.interop.convert import DEFAULT_MAX_UNCOMPRESSED_BYTES
+
 
 def available_cpus() -> int:
     """The CPUs this process may run on (its affinity mask, which containers and taskset narrow)."""
@@ -57,6 +59,11 @@ class Settings(BaseSettings):
         ge=10_000,
         description="estimated size of one diagram's SVG (422 above; service.diagram.fits): layers over 16 neurons are summarized, "
         "so this bounds the number of layers and the edges drawn",
+    )
+    max_import_uncompressed_bytes: int = Field(
+        DEFAULT_MAX_UNCOMPRESSED_BYTES,
+        ge=1024,
+        description="bytes an imported archive (a .keras zip) may unpack to in all; a zip bomb is refused there (422)",
     )
 
     # Time and concurrency (service/api/gate.py, service/api/deadline.py).

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from service.engine.errors import DomainError, EngineError, NonFiniteError
+from service.interop.errors import InteropError
 
 #: Errors described in one answer; the rest are counted (200k errors must not cost 200k descriptions).
 MAX_LISTED_ERRORS = 20
@@ -82,6 +83,15 @@ class TimedOut(ServiceError):
     """The computation ran past ``max_compute_seconds`` and stopped itself."""
 
 
+class UnreadableFile(InvalidRequest):
+    """A file that cannot be read as a network (or a network a format cannot carry); ``kind`` and ``title`` say how."""
+
+    def __init__(self, detail: str, errors: list[tuple[str, str]], kind: str, title: str) -> None:
+        super().__init__(detail, errors)
+        self.kind = kind
+        self.title = title
+
+
 class Unexpected(ServiceError):
     """A failure of the server itself (a bug): logged, and answered 500."""
 
@@ -107,3 +117,9 @@ def from_engine_error(exc: EngineError) -> InvalidRequest:
     if isinstance(exc, DomainError):  # outside the loss's domain: fix the target, or the loss / output activation
         return InvalidRequest(str(exc), [(pointer("t") if exc.operand == "t" else pointer("loss"), str(exc))])
     return InvalidRequest(str(exc), [("", str(exc))])
+
+
+def from_interop_error(exc: InteropError) -> UnreadableFile:
+    """A file that cannot be imported (or a network a format cannot carry): its kind, and where in the file."""
+    summary = f"{exc.pointer}: {exc.detail}" if exc.pointer else exc.detail
+    return UnreadableFile(summary, [(exc.pointer, exc.detail)], exc.kind, exc.title)

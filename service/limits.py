@@ -33,6 +33,7 @@ LIMIT_SETTINGS = (
     "max_gradcheck_work",
     "max_explain_steps",
     "max_diagram_bytes",
+    "max_import_uncompressed_bytes",
     "max_compute_seconds",
     "max_concurrent_computations",
     "max_queued_computations",

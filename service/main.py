@@ -14,6 +14,7 @@ from service.api.metrics_middleware import MetricsMiddleware
 from service.api.problems import Problem
 from service.api.problems import install as install_error_handlers
 from service.api.routes import catalog, compute, docs, gradcheck, health, limits
+from service.api.routes import interop as interop_routes
 from service.api.routes import networks as network_routes
 from service.api.routes import training as training_routes
 from service.config import get_settings
@@ -61,6 +62,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(training_routes.router)
     app.include_router(network_routes.router)
+    app.include_router(interop_routes.router)
     app.include_router(gradcheck.router)
     app.include_router(catalog.router)
     app.include_router(limits.router)

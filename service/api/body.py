@@ -40,6 +40,34 @@ async def json_bytes(request: Request) -> AsyncIterator[bytearray]:
     """
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("send the body as JSON with the header Content-Type: application/json")
+    async with _within_limit(request) as body:
+        yield body
+
+
+#: What the import route takes: the file as the body, or one file field of an HTML form (browsers, ``curl -F``).
+FILE_MEDIA_TYPES = ("application/octet-stream", "multipart/form-data")
+
+
+@asynccontextmanager
+async def file_bytes(request: Request) -> AsyncIterator[tuple[bytearray, str]]:
+    """The body's bytes and its Content-Type, for a file sent as the raw body (``application/octet-stream``)
+    or as the one file field of ``multipart/form-data`` (:func:`service.api.upload.form_file` takes it out).
+
+    The same limits as :func:`json_bytes` (413 over ``max_body_bytes``, a computation slot held for the block);
+    415 for any other Content-Type.
+    """
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() not in FILE_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            "send the file as the body with Content-Type: application/octet-stream, or as one file field of multipart/form-data"
+        )
+    async with _within_limit(request) as body:
+        yield body, content_type
+
+
+@asynccontextmanager
+async def _within_limit(request: Request) -> AsyncIterator[bytearray]:
+    """The body, once this request holds a computation slot (413 if its declared length is over the limit)."""
     limit = get_settings().max_body_bytes
     header = request.headers.get("content-length", "")
     declared = int(header) if header.isdigit() else None

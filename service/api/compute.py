@@ -14,21 +14,26 @@ from starlette.responses import Response
 
 from service import metrics
 from service.api import deadline
-from service.api.body import json_bytes
+from service.api.body import file_bytes, json_bytes
+from service.api.upload import form_file
 from service.config import get_settings
 from service.engine.arrays import Checkpoint, no_checkpoint
+from service.schemas.files import FileAnswer, Upload
 from service.schemas.network import NetworkIn
 from service.schemas.responses import dump
 from service.schemas.validation import from_validation_error
 
 M = TypeVar("M", bound=BaseModel)
+Q = TypeVar("Q", bound=BaseModel)
+R = TypeVar("R")
 
-#: A route's handler (service/handlers/): the validated request and the deadline's checkpoint in, the response body out.
-Handler = Callable[[M, Checkpoint], dict[str, Any]]
+#: A route's handler (service/handlers/): the validated request and the deadline's checkpoint in, the response body
+#: (a JSON document, or a file) out.
+Handler = Callable[[R, Checkpoint], dict[str, Any] | FileAnswer]
 
 
 async def compute(request: Request, model: type[M], handler: Handler[M]) -> Response:
-    """Read the body, validate it as ``model``, run ``handler`` on it and serialize, all in a worker thread.
+    """Read the JSON body, validate it as ``model``, run ``handler`` on it and serialize, all in a worker thread.
 
     Parsing, the engine and serialization are CPU-bound; for any but the tiniest
     body (``inline_max_body_bytes``: the primer's example, ~200 bytes, takes ~0.1 ms,
@@ -38,21 +43,38 @@ async def compute(request: Request, model: type[M], handler: Handler[M]) -> Resp
     handler gets :func:`service.api.deadline.checkpoint` to pass to the engine (504 once
     ``max_compute_seconds`` have passed).
     """
-    settings = get_settings()
-    seconds = settings.max_compute_seconds
     async with json_bytes(request) as body:
+        return await _answer(len(body), lambda: parse(body, model), handler)
 
-        def run() -> bytes:
-            with deadline.within(seconds):
-                start = time.perf_counter()
-                parsed = parse(body, model)
-                deadline.checkpoint()
-                answer = dump(handler(parsed, deadline.checkpoint))
-                metrics.note_compute(time.perf_counter() - start, _parameters(parsed))
-                return answer
 
-        content = run() if len(body) <= settings.inline_max_body_bytes else await run_in_threadpool(run)
-    return Response(content, media_type="application/json")
+async def compute_upload(request: Request, query: Q, handler: Handler[Upload[Q]]) -> Response:
+    """As :func:`compute`, for a file sent as the body or as the one file field of a form; ``query`` is the validated query."""
+    async with file_bytes(request) as (body, content_type):
+        return await _answer(len(body), lambda: Upload(query, form_file(body, content_type)), handler)
+
+
+async def _answer(size: int, read: Callable[[], R], handler: Handler[R]) -> Response:
+    """``handler(read())`` within the deadline, its answer as a response: JSON bytes, or a file."""
+    settings = get_settings()
+
+    def run() -> Response:
+        with deadline.within(settings.max_compute_seconds):
+            start = time.perf_counter()
+            parsed = read()
+            deadline.checkpoint()
+            answer = handler(parsed, deadline.checkpoint)
+            response = _response(answer)
+            metrics.note_compute(time.perf_counter() - start, _parameters(parsed))
+            return response
+
+    return run() if size <= settings.inline_max_body_bytes else await run_in_threadpool(run)
+
+
+def _response(answer: dict[str, Any] | FileAnswer) -> Response:
+    if isinstance(answer, FileAnswer):
+        disposition = {"Content-Disposition": f'attachment; filename="{answer.filename}"'} if answer.filename else {}
+        return Response(answer.content, media_type=answer.media_type, headers=disposition)
+    return Response(dump(answer), media_type="application/json")
 
 
 def parse(body: bytes | bytearray, model: type[M]) -> M:
@@ -66,7 +88,7 @@ def parse(body: bytes | bytearray, model: type[M]) -> M:
         raise from_validation_error(exc) from None
 
 
-def _parameters(request: BaseModel) -> int | None:
+def _parameters(request: object) -> int | None:
     """How many weights and biases the request's network has (None for a request without one)."""
     network = getattr(request, "network", None)
     if not isinstance(network, NetworkIn):
@@ -88,6 +110,11 @@ def _rounded(value: Any) -> Any:
     return value
 
 
+def _json(answer: dict[str, Any] | FileAnswer) -> dict[str, Any]:
+    assert isinstance(answer, dict), "a route whose answer is a file has no JSON examples"
+    return answer
+
+
 def answer_examples(model: type[M], handler: Handler[M], examples: dict[str, dict[str, Any]]) -> dict[int | str, Any]:
     """The route's ``responses`` entry showing the answer to each named request example, computed once at import.
 
@@ -98,7 +125,7 @@ def answer_examples(model: type[M], handler: Handler[M], examples: dict[str, dic
     answers = {
         name: {
             "summary": example["summary"],
-            "value": _rounded(orjson.loads(dump(handler(model.model_validate_json(orjson.dumps(example["value"])), no_checkpoint)))),
+            "value": _rounded(orjson.loads(dump(_json(handler(model.model_validate_json(orjson.dumps(example["value"])), no_checkpoint))))),
         }
         for name, example in examples.items()
     }

@@ -27,6 +27,7 @@ from starlette.responses import Response
 from service import errors
 from service.engine.errors import EngineError
 from service.errors import MAX_LISTED_ERRORS, ServiceError
+from service.interop.errors import InteropError
 from service.logs import request_id
 from service.schemas.problem import Problem
 from service.schemas.validation import from_error_list, from_validation_error
@@ -51,9 +52,19 @@ _KINDS: list[tuple[type[ServiceError], int, str, str]] = [
 ]
 
 
+#: A malformed body's problem type and title, by what it was meant to be.
+_MALFORMED = {
+    "JSON": ("malformed-json", "Malformed JSON"),
+    "gzip": ("malformed-body", "Malformed body"),
+    "multipart": ("malformed-multipart", "Malformed multipart body"),
+}
+
+
 def _kind(exc: ServiceError) -> tuple[int, str, str]:
-    if isinstance(exc, errors.MalformedBody):  # gzip or JSON: the slug and title say which
-        return (400, "malformed-json", "Malformed JSON") if exc.what == "JSON" else (400, "malformed-body", "Malformed body")
+    if isinstance(exc, errors.MalformedBody):
+        return (400, *_MALFORMED[exc.what])
+    if isinstance(exc, errors.UnreadableFile):  # the file's own kind of problem (service.interop.errors)
+        return 422, exc.kind, exc.title
     return next((status, slug, title) for cls, status, slug, title in _KINDS if isinstance(exc, cls))
 
 
@@ -85,18 +96,20 @@ def _document(status: int, slug: str, title: str, exc: ServiceError) -> dict[str
     }
 
 
-def as_service_error(exc: ServiceError | EngineError) -> ServiceError:
-    """The domain error itself, or the engine's error in the request's terms."""
+def as_service_error(exc: ServiceError | EngineError | InteropError) -> ServiceError:
+    """The domain error itself, or the engine's or a file reader's error in the request's terms."""
+    if isinstance(exc, InteropError):
+        return errors.from_interop_error(exc)
     return exc if isinstance(exc, ServiceError) else errors.from_engine_error(exc)
 
 
-def problem_body(exc: ServiceError | EngineError) -> dict[str, Any]:
+def problem_body(exc: ServiceError | EngineError | InteropError) -> dict[str, Any]:
     """The problem+json document for a domain or engine error (also the error line of a streamed response)."""
     err = as_service_error(exc)
     return _document(*_kind(err), err)
 
 
-def problem_response(exc: ServiceError | EngineError, headers: dict[str, str] | None = None) -> Response:
+def problem_response(exc: ServiceError | EngineError | InteropError, headers: dict[str, str] | None = None) -> Response:
     """The problem+json response for a domain or engine error."""
     err = as_service_error(exc)
     body = _document(*_kind(err), err)
@@ -134,7 +147,7 @@ def install(app: FastAPI) -> None:
         return problem_response(from_validation_error(exc))
 
     async def on_engine(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, EngineError)
+        assert isinstance(exc, EngineError | InteropError)
         return problem_response(exc)
 
     async def on_http(request: Request, exc: Exception) -> Response:
@@ -155,6 +168,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, on_validation)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(EngineError, on_engine)
+    app.add_exception_handler(InteropError, on_engine)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(Exception, on_unexpected)

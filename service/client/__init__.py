@@ -19,7 +19,9 @@ one ``send``. A new endpoint is a builder plus one line in each client:
 ``train = _sync(calls.train)`` and ``train = _async(calls.train)``. An NDJSON answer is a
 :class:`StreamCall` (the same request, read line by line) run by ``stream``: a generator in
 :class:`Client`, an async iterator in :class:`AsyncClient`. ``network.py`` holds :class:`Layer`,
-``errors.py`` :class:`ProblemError`.
+``errors.py`` :class:`ProblemError`. ``frameworks.py`` converts an ``nn.Sequential`` or a Keras model
+(``from service.client.frameworks import from_torch, from_keras``) into a list of :class:`Layer`; they
+are not request builders, so they are not re-exported here.
 """
 
 from service.client.calls import (
@@ -30,8 +32,10 @@ from service.client.calls import (
     StreamCall,
     activations,
     backward,
+    export_network,
     forward,
     gradcheck,
+    import_network,
     init_network,
     initializers,
     limits,
@@ -56,6 +60,7 @@ from service.client.results import (
     ForwardLayer,
     ForwardResult,
     GradcheckResult,
+    ImportResult,
     LayerCheck,
     Limits,
     Parameter,
@@ -79,6 +84,7 @@ __all__ = [
     "ForwardLayer",
     "ForwardResult",
     "GradcheckResult",
+    "ImportResult",
     "Layer",
     "LayerCheck",
     "Limits",
@@ -93,8 +99,10 @@ __all__ = [
     "TrainStepResult",
     "activations",
     "backward",
+    "export_network",
     "forward",
     "gradcheck",
+    "import_network",
     "init_network",
     "initializers",
     "limits",

@@ -6,9 +6,12 @@ answer is a :class:`StreamCall`: the same request, read line by line.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, Literal, ParamSpec, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 import numpy.typing as npt
@@ -20,6 +23,7 @@ from service.client.results import (
     CatalogEntry,
     ForwardResult,
     GradcheckResult,
+    ImportResult,
     Limits,
     TrainResult,
     TrainStepResult,
@@ -36,13 +40,14 @@ LossSpec = str | Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Call(Generic[T]):
-    """One request: method, path, JSON body, and how to read the answer (``accept``: statuses that are not errors)."""
+    """One request: method, path, JSON body (or raw ``content``), and how to read the answer (``accept``: statuses that are not errors)."""
 
     method: str
     path: str
     read: Callable[[httpx.Response], T]
     body: Mapping[str, Any] | None = None
     accept: frozenset[int] = frozenset({200})
+    content: bytes | None = None  #: a body that is not JSON (a file), sent as application/octet-stream
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,40 @@ def init_network(
         "seed": seed,
     }
     return Call("POST", "/v1/networks/init", _json_as(lambda raw: read_network(raw["network"])), body)
+
+
+#: The formats of /v1/networks/import (``keras_json`` is import only) and /v1/networks/export.
+ImportFormat = Literal["keras", "keras_json", "safetensors", "onnx"]
+ExportFormat = Literal["keras", "safetensors", "onnx"]
+
+
+def import_network(
+    file: bytes | str | os.PathLike[str],
+    *,
+    format: ImportFormat,
+    activations: Sequence[str | Mapping[str, Any]] | None = None,
+    prefix: str | None = None,
+    layers: Sequence[str] | None = None,
+) -> Call[ImportResult]:
+    """A network from a Keras, safetensors or ONNX file (its bytes, or a path read now): the layers and what was read.
+
+    safetensors only: ``activations`` one per layer, ``prefix`` to strip from the keys, ``layers`` the key stems in order.
+    """
+    content = file if isinstance(file, bytes) else Path(file).read_bytes()
+    query: dict[str, str] = {"format": format}
+    if activations is not None:
+        query["activations"] = orjson.dumps(list(activations)).decode()
+    if prefix is not None:
+        query["prefix"] = prefix
+    if layers is not None:
+        query["layers"] = ",".join(layers)
+    return Call("POST", f"/v1/networks/import?{urlencode(query)}", _json_as(ImportResult.from_json), content=content)
+
+
+def export_network(network: Network, *, format: ExportFormat, dtype: Dtype = "float32") -> Call[bytes]:
+    """The network as a file's bytes: ``.keras`` (keras.saving.load_model), safetensors (a state_dict) or ONNX."""
+    body = {"network": wire_network(network), "dtype": dtype}
+    return Call("POST", f"/v1/networks/export?{urlencode({'format': format})}", lambda response: response.content, body)
 
 
 def _catalog(kind: str) -> Call[list[CatalogEntry]]:

@@ -35,6 +35,8 @@ def _encode_default(value: Any) -> Any:
 
 def _request(http: httpx.Client | httpx.AsyncClient, call: Call[Any] | StreamCall[Any]) -> httpx.Request:
     headers = {"accept": NDJSON} if isinstance(call, StreamCall) else {}
+    if isinstance(call, Call) and call.content is not None:
+        return http.build_request(call.method, call.path, content=call.content, headers={"content-type": "application/octet-stream"})
     if call.body is None:
         return http.build_request(call.method, call.path, headers=headers)
     content = orjson.dumps(call.body, option=orjson.OPT_SERIALIZE_NUMPY, default=_encode_default)
@@ -118,6 +120,8 @@ class Client:
     train = _sync(calls.train)
     train_stream = _sync_stream(calls.train_stream)
     init_network = _sync(calls.init_network)
+    import_network = _sync(calls.import_network)
+    export_network = _sync(calls.export_network)
     activations = _sync(calls.activations)
     losses = _sync(calls.losses)
     optimizers = _sync(calls.optimizers)
@@ -167,6 +171,8 @@ class AsyncClient:
     train = _async(calls.train)
     train_stream = _async_stream(calls.train_stream)
     init_network = _async(calls.init_network)
+    import_network = _async(calls.import_network)
+    export_network = _async(calls.export_network)
     activations = _async(calls.activations)
     losses = _async(calls.losses)
     optimizers = _async(calls.optimizers)

@@ -123,6 +123,18 @@ def train_event(raw: Mapping[str, Any]) -> EpochEvent | TrainResult:
 
 
 @dataclass(frozen=True)
+class ImportResult:
+    """A network read from a file by /v1/networks/import."""
+
+    network: list[Layer]  #: W out × in, ready for any method
+    source: dict[str, Any]  #: what was read: format, each layer's tensors (key, shape, dtype, transposed), what was skipped
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> ImportResult:
+        return cls(read_network(raw["network"]), raw["source"])
+
+
+@dataclass(frozen=True)
 class Comparison:
     max_abs_error: float  #: max |analytic − numerical|
     max_rel_error: float  #: max |analytic − numerical| / max(|numerical|, atol)
@@ -196,6 +208,7 @@ class Limits:
     max_gradcheck_work: int
     max_explain_steps: int
     max_diagram_bytes: int
+    max_import_uncompressed_bytes: int
     max_compute_seconds: float
     max_concurrent_computations: int
     max_queued_computations: int

@@ -90,6 +90,15 @@ class NetworkIn(WireModel):
             for layer in self.layers
         ]
 
+    def as_arrays(self) -> dict[str, Any]:
+        """The network as sent, with W and b as arrays (b None where absent) and the activations as sent."""
+        return {
+            "layers": [
+                {"weights": layer.weights, "bias": layer.bias, "activation": activation}
+                for layer, activation in zip(self.layers, self.activations(), strict=True)
+            ]
+        }
+
     def activations(self) -> list[Any]:
         """Each layer's activation in the form it was sent (a name or an object)."""
         return [a if isinstance(a, str) else a.model_dump() for a in (layer.activation for layer in self.layers)]

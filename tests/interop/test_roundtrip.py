@@ -1,0 +1,87 @@
+"""import∘export is the identity on the network JSON, for every format the service writes (no framework needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from service.interop import FORMATS, read_network, write_network
+from tests.interop.helpers import post_file, random_network
+
+#: Every activation with non-default parameters where it has some: what each format must carry back.
+ALL = [
+    "linear", "tanh", "sigmoid", "relu", {"name": "leaky_relu", "negative_slope": 0.2}, {"name": "elu", "alpha": 0.5}, "selu",
+    {"name": "celu", "alpha": 0.7}, "gelu", {"name": "gelu", "approximate": "tanh"}, "silu", "mish", {"name": "softplus", "beta": 2.0},
+    "softsign", "relu6", "hard_sigmoid", "hard_silu", {"name": "hard_tanh", "min_val": -2.0, "max_val": 3.0}, "exponential",
+    "log_sigmoid", "softmax", "log_softmax",
+]  # fmt: skip
+#: What Keras can carry (by name, or as a LeakyReLU / ELU layer after a linear Dense).
+KERAS = [h for h in ALL if not isinstance(h, dict) or h["name"] in ("leaky_relu", "elu")]
+CARRIED = {"safetensors": ALL, "onnx": ALL, "keras": KERAS}
+
+
+def chain(activations: list[Any], bias: bool, seed: int) -> dict[str, Any]:
+    return random_network(np.random.default_rng(seed), [3] + [2] * len(activations), activations, bias)
+
+
+def test_the_format_list_names_every_writer_and_reader() -> None:
+    assert [f.name for f in FORMATS] == ["keras", "keras_json", "safetensors", "onnx"]
+    assert [f.name for f in FORMATS if f.writes] == ["keras", "safetensors", "onnx"]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("format", ["safetensors", "onnx", "keras"])
+def test_export_then_import_gives_the_same_network(format: str, bias: bool) -> None:
+    network = chain(CARRIED[format], bias, seed=1)
+    exported = write_network(format, network, "float32")
+    back = read_network(format, exported.content).network
+    for l, (sent, got) in enumerate(zip(network["layers"], back["layers"], strict=True)):
+        np.testing.assert_array_equal(got["weights"], np.float32(sent["weights"]), err_msg=f"layer {l}")  # float32 in, float32 out: exact
+        assert (got["bias"] is None) == (not bias)
+        if bias:
+            np.testing.assert_array_equal(got["bias"], np.float32(sent["bias"]))
+        assert got["activation"] == sent["activation"], f"layer {l}"
+
+
+def test_float64_survives_export_and_import_exactly() -> None:
+    network = chain(["tanh", "linear"], True, seed=2)
+    network["layers"][0]["weights"][0][0] = 0.1  # not a float32
+    for format in ("safetensors", "onnx", "keras"):
+        back = read_network(format, write_network(format, network, "float64").content).network
+        assert back["layers"][0]["weights"].dtype == np.float64
+        assert back["layers"][0]["weights"][0, 0] == 0.1
+
+
+def test_over_http_export_then_import_is_the_identity_on_the_json(client: TestClient) -> None:
+    network = chain(["tanh", {"name": "leaky_relu", "negative_slope": 0.2}, "softmax"], True, seed=3)
+    for format in ("safetensors", "onnx", "keras"):
+        exported = client.post("/v1/networks/export", params={"format": format}, json={"network": network, "dtype": "float64"})
+        assert exported.status_code == 200, exported.text
+        assert exported.headers["content-disposition"].startswith("attachment; filename=")
+        imported = post_file(client, format, exported.content)
+        assert imported.status_code == 200, imported.text
+        assert imported.json()["network"] == network, format  # float64 tensors: every number comes back exactly
+        as_float32 = client.post("/v1/networks/export", params={"format": format}, json={"network": network})
+        layers = post_file(client, format, as_float32.content).json()["network"]["layers"]
+        for got, sent in zip(layers, network["layers"], strict=True):  # float32 tensors: the numbers rounded to float32
+            np.testing.assert_array_equal(np.float32(got["weights"]), np.float32(sent["weights"]))
+            assert got["activation"] == sent["activation"]
+
+
+def test_activations_come_back_in_their_canonical_spelling() -> None:
+    """An alias becomes its name and parameters at their defaults are left out: the same network, one spelling."""
+    network = chain(["swish", {"name": "leaky_relu", "negative_slope": 0.01}, {"name": "elu", "alpha": 1.0}], False, seed=5)
+    for format in ("safetensors", "onnx", "keras"):
+        back = read_network(format, write_network(format, network).content).network
+        assert [layer["activation"] for layer in back["layers"]] == ["silu", "leaky_relu", "elu"], format
+
+
+def test_multipart_upload_is_taken_like_a_raw_body(client: TestClient) -> None:
+    data = write_network("onnx", chain(["tanh"], False, seed=4)).content
+    raw = post_file(client, "onnx", data).json()
+    form = client.post("/v1/networks/import", params={"format": "onnx"}, files={"file": ("network.onnx", data)})
+    assert form.status_code == 200, form.text
+    assert form.json() == raw
