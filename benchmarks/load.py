@@ -11,7 +11,10 @@ everything. Each client picks a request kind at random (seeded):
 - ``oversize``: a 40 MiB body (413), and a gzip bomb decoding past 32 MiB (413);
 - ``invalid``: malformed JSON (400), NaN (422), a batch over max_batch_rows (422), text/plain (415);
 
-and one more client asks ``GET /livez`` ten times a second.
+and one more client asks ``GET /livez`` ten times a second, while ``--slow`` more (6 by default) each
+send the headers of a primer-sized ``POST /v1/backward`` and its first 10 bytes, then nothing,
+over and over (``slow``: each should get 408 once ``body_timeout_seconds`` has passed,
+and none should slow the others down).
 
 It prints, per kind, the count, statuses and p50/p99 latency, the number of
 unexpected answers (anything but 200 for good kinds and the deliberate 4xx for
@@ -133,13 +136,31 @@ async def probe_livez(http: httpx.AsyncClient, stop_at: float, record: Callable[
         await asyncio.sleep(0.1)
 
 
+async def slow_sender(server: ServerProcess, body: bytes, stop_at: float, record: Callable[[str, int, int, float], None]) -> None:
+    """A client that stalls mid-body: headers with the right Content-Length, 10 bytes of the body, then nothing."""
+    head = f"POST /v1/backward HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    while time.monotonic() < stop_at:
+        start = time.perf_counter()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(head.encode() + body[:10])
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(), 60)
+            writer.close()
+            status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else -1
+        except (OSError, TimeoutError, ValueError) as exc:
+            print(f"transport error on slow: {exc!r}")
+            status = -1
+        record("slow", status, 408, time.perf_counter() - start)
+
+
 async def sample_memory(server: ServerProcess, stop_at: float, samples: list[tuple[float, int]], t0: float) -> None:
     while time.monotonic() < stop_at:
         samples.append((time.monotonic() - t0, server.rss_bytes()))
         await asyncio.sleep(1.0)
 
 
-async def run(server: ServerProcess, seconds: float, warmup: float, concurrency: int, seed: int) -> None:
+async def run(server: ServerProcess, seconds: float, warmup: float, concurrency: int, seed: int, slow: int) -> None:
     kinds = build_kinds()
     results = Results(defaultdict(list), defaultdict(Counter), Counter())
     t0 = time.monotonic()
@@ -162,22 +183,26 @@ async def run(server: ServerProcess, seconds: float, warmup: float, concurrency:
             await asyncio.gather(
                 sample_memory(server, stop_at, memory, t0),
                 probe_livez(health, stop_at, record),
+                *(slow_sender(server, kinds[0].requests[0][0], stop_at, record) for _ in range(slow)),
                 *(client(http, kinds, rng, stop_at, record) for rng in rngs),
             )
 
     print(f"\nload: {concurrency} clients, {warmup:.0f} s warm-up, {seconds:.0f} s measured, seed {seed}, server pid {server.pid}")
     print(f"{'kind':<10}{'requests':>9}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}  statuses")
     total = 0
-    for name in [kind.name for kind in kinds] + ["livez"]:
+    for name in [kind.name for kind in kinds] + ["livez", "slow"]:
         ms = 1000 * np.array(results.latencies[name] or [np.nan])
         n = len(results.latencies[name])
         total += n
         statuses = ", ".join(f"{s}: {c}" for s, c in sorted(results.statuses[name].items()))
         p50, p99 = np.percentile(ms, [50, 99])
         print(f"{name:<10}{n:>9}{p50:>10.1f}{p99:>10.1f}{ms.max():>10.1f}  {statuses}")
-    server_errors = sum(c for counts in results.statuses.values() for s, c in counts.items() if s >= 500 or s < 0)
+    server_errors = sum(c for kind, counts in results.statuses.items() for s, c in counts.items() if (s >= 500 or s < 0) and kind != "slow")
     unexpected = dict(results.unexpected) or 0
-    print(f"total {total} requests ({total / seconds:.1f}/s); unexpected answers: {unexpected}; 5xx or transport errors: {server_errors}")
+    print(
+        f"total {total} requests ({total / seconds:.1f}/s); unexpected answers: {unexpected}; "
+        f"5xx or transport errors (other than slow's): {server_errors}"
+    )
     after_warmup = [rss for t, rss in memory if t >= warmup]
     if after_warmup:
         print(
@@ -193,9 +218,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0, help="warm-up before measuring (default 10)")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients (default 32)")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--slow", type=int, default=6, help="clients that stall mid-body (default 6)")
     args = parser.parse_args()
     with running_server({"GRADIENT_LOG_LEVEL": "warning"}) as server:
-        asyncio.run(run(server, args.seconds, args.warmup, args.concurrency, args.seed))
+        asyncio.run(run(server, args.seconds, args.warmup, args.concurrency, args.seed, args.slow))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,24 @@ from service.interop.convert import DEFAULT_MAX_UNCOMPRESSED_BYTES
 def available_cpus() -> int:
     """The CPUs this process may run on (its affinity mask, which containers and taskset narrow)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+#: What an idle worker and its parse process hold, left out of the default memory budget.
+WORKER_BASE_BYTES = 128 * 1024 * 1024
+
+_CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+
+
+def cgroup_memory_limit() -> int | None:
+    """The memory limit of this process's cgroup (v2, else v1), or None where there is none."""
+    for path in _CGROUP_LIMITS:
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:  # v1 writes "no limit" as a huge number, v2 as "max"
+            return int(text)
+    return None
 
 
 class Settings(BaseSettings):
@@ -66,6 +85,29 @@ class Settings(BaseSettings):
         description="bytes an imported archive (a .keras zip) may unpack to in all; a zip bomb is refused there (422)",
     )
 
+    # Slow and heavy clients (service/api/body.py, service/api/memory.py, service/api/parsing.py).
+    body_timeout_seconds: float = Field(
+        10.0, gt=0, description="time a request's body may take to arrive, from its first byte on (408 and the connection closed after)"
+    )
+    max_receiving_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="bytes of bodies larger than small_body_bytes being received at once per worker (declared lengths); "
+        "beyond, a large body waits for room, so slow senders queue behind each other and never hold a computation slot",
+    )
+    memory_budget_bytes: int = Field(
+        0,
+        ge=0,
+        description="memory the computations of one worker may use at once, by their estimated peak (503 with Retry-After when full, "
+        "413 for a request that could never fit); 0: the cgroup's memory limit (else half the machine's memory) ÷ workers, less 128 MiB",
+    )
+    parse_in_process_bytes: int = Field(
+        256 * 1024,
+        ge=0,
+        description="bodies larger than this are parsed in a separate process, so that the parse (which holds the GIL) never "
+        "delays /livez or small requests; 0: parse every body in the worker",
+    )
+
     # Time and concurrency (service/api/gate.py, service/api/deadline.py).
     max_compute_seconds: float = Field(30.0, gt=0, description="time one computation may run (504 after; the computation stops)")
     max_concurrent_computations: int = Field(
@@ -89,6 +131,14 @@ class Settings(BaseSettings):
     # Access (service/middleware/).
     api_keys: SecretStr = Field(SecretStr(""), description="comma-separated API keys; empty: no key needed")
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS; empty: CORS off")
+
+    def memory_budget(self) -> int:
+        """``memory_budget_bytes``, or else the cgroup's memory limit (else half the machine's memory) ÷ workers,
+        less what an idle worker and its parse process hold (at least 64 MiB)."""
+        if self.memory_budget_bytes:
+            return self.memory_budget_bytes
+        total = cgroup_memory_limit() or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+        return max(64 * 1024 * 1024, total // (self.workers or available_cpus()) - WORKER_BASE_BYTES)
 
     def api_key_list(self) -> list[str]:
         """The configured API keys (none: access is open)."""

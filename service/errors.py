@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from service.engine.errors import DomainError, EngineError, NonFiniteError
 from service.interop.errors import InteropError
@@ -34,6 +35,16 @@ class ServiceError(Exception):
 
     def __str__(self) -> str:
         return self.detail
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its fields (a parse in another process raises it there and here)."""
+        return _rebuild, (type(self), dict(self.__dict__))
+
+
+def _rebuild(cls: type[ServiceError], state: dict[str, Any]) -> ServiceError:
+    exc = cls.__new__(cls)
+    exc.__dict__.update(state)
+    return exc
 
 
 class InvalidRequest(ServiceError):
@@ -62,6 +73,10 @@ class ClientDisconnected(ServiceError):
 
 class Unauthorized(ServiceError):
     """An API key is needed and none, or a wrong one, was sent."""
+
+
+class BodyTimeout(ServiceError):
+    """The body did not arrive within ``body_timeout_seconds``."""
 
 
 class BodyTooLarge(ServiceError):

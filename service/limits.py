@@ -38,6 +38,9 @@ LIMIT_SETTINGS = (
     "max_concurrent_computations",
     "max_queued_computations",
     "small_body_bytes",
+    "body_timeout_seconds",
+    "max_receiving_bytes",
+    "memory_budget_bytes",
 )
 
 
@@ -54,12 +57,14 @@ Limits: type[BaseModel] = create_model(  # type: ignore[call-overload]
 
 def published(settings: Settings) -> dict[str, Any]:
     """The values of :data:`LIMIT_SETTINGS` in this server's settings."""
-    return {name: getattr(settings, name) for name in LIMIT_SETTINGS}
+    values = {name: getattr(settings, name) for name in LIMIT_SETTINGS}
+    values["memory_budget_bytes"] = settings.memory_budget()  # the budget in force, also when derived from the cgroup
+    return values
 
 
 def describe(settings: Settings) -> str:
     """The limits as a Markdown table, for the OpenAPI description."""
-    rows = [f"| `{name}` | {getattr(settings, name):,} | {Settings.model_fields[name].description} |" for name in LIMIT_SETTINGS]
+    rows = [f"| `{name}` | {value:,} | {Settings.model_fields[name].description} |" for name, value in published(settings).items()]
     return "\n".join(["| limit | value | what it bounds |", "|---|---|---|", *rows])
 
 

@@ -11,6 +11,7 @@ docs complete by declaring the request body that the route parses itself.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,9 +19,10 @@ from typing import Any
 from fastapi import Request
 from pydantic import BaseModel
 
-from service.api.gate import gate
+from service.api.gate import gate, receiving
+from service.api.memory import memory
 from service.config import get_settings
-from service.errors import BodyTooLarge, UnsupportedMediaType
+from service.errors import BodyTimeout, BodyTooLarge, UnsupportedMediaType
 from service.metrics import count_rejection
 
 
@@ -31,12 +33,9 @@ def _is_json(content_type: str) -> bool:
 
 @asynccontextmanager
 async def json_bytes(request: Request) -> AsyncIterator[bytearray]:
-    """The body's bytes, read once this request holds a computation slot, which it keeps for the block.
+    """The body's bytes, received within the deadline, then held with a computation slot for the block.
 
-    415 unless the body is JSON and 413 if its declared length is over
-    ``max_body_bytes``, both at once; then a slot of the :mod:`~service.api.gate`
-    (a fast 503 if there is none), and only then the body, which is not read at
-    all while the request waits: a queue of requests holds no bodies in memory.
+    415 at once unless the body is JSON; the rest as :func:`_within_limit` says.
     """
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("send the body as JSON with the header Content-Type: application/json")
@@ -67,23 +66,49 @@ async def file_bytes(request: Request) -> AsyncIterator[tuple[bytearray, str]]:
 
 @asynccontextmanager
 async def _within_limit(request: Request) -> AsyncIterator[bytearray]:
-    """The body, once this request holds a computation slot (413 if its declared length is over the limit)."""
-    limit = get_settings().max_body_bytes
+    """The body, received within its deadline, then held with a computation slot and its memory for the block.
+
+    Receiving and computing are bounded apart, so a slow sender never holds a computation slot:
+
+    1. 413 at once if the declared length is over ``max_body_bytes``, or its computation could never fit the memory budget;
+    2. the body is received under :func:`~service.api.gate.receiving` (a large body may wait for room there) within
+       ``body_timeout_seconds`` of the request's start, waiting included (408 after, the connection closed);
+    3. then a slot of the :mod:`~service.api.gate` (a fast 503 if there is none) and the computation's estimated
+       peak memory (:mod:`~service.api.memory`: 503 if it does not fit now), both held for the block.
+    """
+    settings = get_settings()
+    limit = settings.max_body_bytes
     header = request.headers.get("content-length", "")
     declared = int(header) if header.isdigit() else None
     if declared is not None and declared > limit:
         raise too_large(limit, declared)
-    async with gate(declared).slot():
-        yield await _read(request, limit)
-
-
-async def _read(request: Request, limit: int) -> bytearray:
+    budget = memory()
+    if declared is not None:
+        budget.check_fits(declared)
     body = bytearray()  # one growing buffer: large, so malloc maps it and frees it back to the OS
+    seconds = settings.body_timeout_seconds
+    try:
+        async with asyncio.timeout(seconds), receiving(declared):  # one deadline for waiting for room and receiving
+            await _read(request, limit, body)
+    except TimeoutError:
+        raise _timed_out(body, seconds, declared) from None
+    async with gate(len(body)).slot():
+        with budget.reserve(len(body)):
+            yield body
+
+
+async def _read(request: Request, limit: int, body: bytearray) -> None:
+    """Append the body to ``body`` as it arrives (413 past ``limit`` bytes)."""
     async for chunk in request.stream():
         if len(body) + len(chunk) > limit:
             raise too_large(limit, len(body) + len(chunk))
         body += chunk
-    return body
+
+
+def _timed_out(body: bytearray, seconds: float, declared: int | None) -> BodyTimeout:
+    count_rejection("body_timeout_seconds")
+    sent = f"{len(body):,} bytes of the body arrived in {seconds:g} s" + (f" (of {declared:,} declared)" if declared is not None else "")
+    return BodyTimeout(f"{sent}; the limit body_timeout_seconds is {seconds:g}: send the body faster, or a smaller one", [("", sent)])
 
 
 def too_large(limit: int, size: int, when: str = "") -> BodyTooLarge:

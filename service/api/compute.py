@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,13 +15,13 @@ from starlette.responses import Response
 from service import metrics
 from service.api import deadline
 from service.api.body import file_bytes, json_bytes
+from service.api.parsing import parse
 from service.api.upload import form_file
 from service.config import get_settings
 from service.engine.arrays import Checkpoint, no_checkpoint
 from service.schemas.files import FileAnswer, Upload
 from service.schemas.network import NetworkIn
 from service.schemas.responses import dump
-from service.schemas.validation import from_validation_error
 
 M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound=BaseModel)
@@ -75,17 +75,6 @@ def _response(answer: dict[str, Any] | FileAnswer) -> Response:
         disposition = {"Content-Disposition": f'attachment; filename="{answer.filename}"'} if answer.filename else {}
         return Response(answer.content, media_type=answer.media_type, headers=disposition)
     return Response(dump(answer), media_type="application/json")
-
-
-def parse(body: bytes | bytearray, model: type[M]) -> M:
-    """``body`` validated as ``model``; a ValidationError becomes its domain error here, in the worker thread.
-
-    (Converting 200k validation errors takes a while: not on the event loop.)
-    """
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        raise from_validation_error(exc) from None
 
 
 def _parameters(request: object) -> int | None:

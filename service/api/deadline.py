@@ -39,6 +39,16 @@ def until(at: float, seconds: float) -> Iterator[None]:
         _budget.reset(tokens[1])
 
 
+def remaining() -> float:
+    """Seconds left before the current computation's deadline (infinite outside one)."""
+    return max(0.0, _deadline.get() - time.monotonic())
+
+
+def budget() -> float:
+    """The current computation's time limit, in seconds."""
+    return _budget.get()
+
+
 def checkpoint() -> None:
     """Raise :class:`~service.errors.TimedOut` if the current computation has run past its deadline."""
     if time.monotonic() > _deadline.get():

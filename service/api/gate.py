@@ -1,4 +1,4 @@
-"""Admission control: a bounded number of computations run, a bounded number wait, the rest get 503 at once.
+"""Admission control: bodies being received are bounded in bytes; computations in number (running, waiting).
 
 Queueing without a bound lets a burst pile up work (and memory) that no client
 will wait for. Each worker process runs at most ``max_concurrent_computations``
@@ -71,3 +71,50 @@ def gate(body_bytes: int | None) -> Gate:
 def _new_gate() -> Gate:
     s = get_settings()
     return Gate(s.max_concurrent_computations, s.max_queued_computations, s.max_compute_seconds)
+
+
+class Receiving:
+    """Bodies being received at once, by their declared bytes, at most ``capacity``: a large body waits for room.
+
+    The wait has no limit of its own: the caller bounds it with the body's deadline.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self._room = asyncio.Condition()
+
+    @asynccontextmanager
+    async def room(self, size: int) -> AsyncIterator[None]:
+        """Hold ``size`` bytes of room for the block, once they are free."""
+        size = min(size, self.capacity)
+        async with self._room:
+            await self._room.wait_for(lambda: self.used + size <= self.capacity)
+            self.used += size
+        try:
+            yield
+        finally:
+            async with self._room:
+                self.used -= size
+                self._room.notify_all()
+
+
+_receiving: WeakKeyDictionary[asyncio.AbstractEventLoop, Receiving] = WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def receiving(declared: int | None) -> AsyncIterator[None]:
+    """Room to receive a body of this declared size (None: unknown, so ``max_body_bytes``); small bodies need none.
+
+    A body larger than ``small_body_bytes`` waits while ``max_receiving_bytes`` are being received by others
+    (within its own deadline, service/api/body.py): slow senders queue behind each other and hold no computation slot.
+    """
+    s = get_settings()
+    if declared is not None and declared <= s.small_body_bytes:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    if loop not in _receiving:
+        _receiving[loop] = Receiving(s.max_receiving_bytes)
+    async with _receiving[loop].room(declared if declared is not None else s.max_body_bytes):
+        yield

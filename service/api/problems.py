@@ -44,6 +44,7 @@ _KINDS: list[tuple[type[ServiceError], int, str, str]] = [
     (errors.InvalidRequest, 422, "invalid-request", "Invalid request"),
     (errors.ClientDisconnected, 400, "client-disconnected", "Bad Request"),
     (errors.Unauthorized, 401, "unauthorized", "Unauthorized"),
+    (errors.BodyTimeout, 408, "body-timeout", "Request Timeout"),
     (errors.BodyTooLarge, 413, "body-too-large", "Content Too Large"),
     (errors.UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported Media Type"),
     (errors.Overloaded, 503, "overloaded", "Service Unavailable"),
@@ -73,6 +74,8 @@ def _headers(exc: ServiceError) -> dict[str, str]:
         return {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     if isinstance(exc, errors.Unauthorized):
         return {"WWW-Authenticate": 'Bearer realm="gradient-service"'}
+    if isinstance(exc, errors.BodyTimeout):  # the rest of the body may still come: this connection is done
+        return {"Connection": "close"}
     return {}
 
 
@@ -180,7 +183,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, text in {
         400: "The body is not valid JSON (or not valid gzip).",
         401: "An API key is needed (only when the server is configured with keys).",
-        413: "The body (after gzip decoding) is larger than `max_body_bytes`.",
+        408: "The body did not arrive within `body_timeout_seconds`; the connection is closed.",
+        413: "The body (after gzip decoding) is larger than `max_body_bytes`, or its computation could never fit `memory_budget_bytes`.",
         415: "The body is not application/json, or its Content-Encoding is neither gzip nor identity.",
         422: "Valid JSON that does not describe a computable request, or over a limit (`GET /v1/limits`); `errors` points at each problem.",
         503: "The server is at capacity; retry after `Retry-After` seconds.",

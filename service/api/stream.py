@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from service.api import deadline
 from service.api.body import json_bytes
-from service.api.compute import parse
+from service.api.parsing import parse
 from service.api.problems import problem_body
 from service.config import get_settings
 from service.engine.arrays import Checkpoint

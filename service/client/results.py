@@ -213,6 +213,9 @@ class Limits:
     max_concurrent_computations: int
     max_queued_computations: int
     small_body_bytes: int
+    body_timeout_seconds: float
+    max_receiving_bytes: int
+    memory_budget_bytes: int
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Limits:

@@ -78,6 +78,7 @@ def _model(entry: Entry[Optimizer]) -> type[OptimizerObject]:
 
 #: One wire model per optimizer of the engine's registry, in its order.
 OPTIMIZER_MODELS: tuple[type[OptimizerObject], ...] = tuple(_model(e) for e in OPTIMIZERS.entries)
+globals().update({m.__name__: m for m in OPTIMIZER_MODELS})  # importable by name (SGD, Adam …), so a request pickles
 
 
 def _optimizer_tag(value: Any) -> str | None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
+from service import config
 from service.api.gate import Gate
-from service.errors import Overloaded
+from service.api.memory import MemoryBudget, estimate
+from service.config import Settings
+from service.errors import BodyTooLarge, Overloaded
 from tests.helpers.problems import answer
 
 
@@ -52,3 +56,29 @@ def test_waiting_too_long_is_503() -> None:
         return refused.value
 
     assert answer(asyncio.run(scenario()))[0] == 503
+
+
+def test_memory_budget_admits_by_estimated_peak() -> None:
+    """Two bodies whose estimates fit together run at once; a third that does not is 503; one over the whole budget is 413."""
+    body = 1_000_000
+    budget = MemoryBudget(2 * estimate(body) + 1)
+    with budget.reserve(body), budget.reserve(body):
+        assert budget.used == 2 * estimate(body)
+        with pytest.raises(Overloaded) as refused, budget.reserve(body):
+            pass
+        assert "memory_budget_bytes" in refused.value.detail
+    assert budget.used == 0  # released, also after the refusal
+    with pytest.raises(BodyTooLarge) as too_large:
+        budget.check_fits(3 * body)
+    assert answer(too_large.value)[0] == 413
+
+
+def test_the_default_memory_budget_shares_the_cgroup_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    limit = tmp_path / "memory.max"
+    limit.write_text("2147483648\n")  # a 2 GiB container
+    monkeypatch.setattr(config, "_CGROUP_LIMITS", (limit,))
+    assert config.cgroup_memory_limit() == 2 << 30
+    assert Settings(workers=2).memory_budget() == (1 << 30) - config.WORKER_BASE_BYTES
+    assert Settings(workers=2, memory_budget_bytes=300 << 20).memory_budget() == 300 << 20  # the setting wins
+    limit.write_text("max\n")  # cgroup v2 without a limit: half the machine's memory
+    assert config.cgroup_memory_limit() is None
