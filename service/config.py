@@ -17,8 +17,8 @@ def available_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-#: What an idle worker and its parse process hold, left out of the default memory budget.
-WORKER_BASE_BYTES = 128 * 1024 * 1024
+#: What an idle worker and its parse processes hold (measured ~75 MiB and ~60 MiB each), left out of the default memory budget.
+WORKER_BASE_BYTES = 256 * 1024 * 1024
 
 _CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
 
@@ -99,7 +99,7 @@ class Settings(BaseSettings):
         0,
         ge=0,
         description="memory the computations of one worker may use at once, by their estimated peak (503 with Retry-After when full, "
-        "413 for a request that could never fit); 0: the cgroup's memory limit (else half the machine's memory) ÷ workers, less 128 MiB",
+        "413 for a request that could never fit); 0: the cgroup's memory limit (else half the machine's memory) ÷ workers, less 256 MiB",
     )
     parse_in_process_bytes: int = Field(
         256 * 1024,

@@ -93,7 +93,7 @@ async def _within_limit(request: Request) -> AsyncIterator[bytearray]:
     except TimeoutError:
         raise _timed_out(body, seconds, declared) from None
     async with gate(len(body)).slot():
-        with budget.reserve(len(body)):
+        with budget.reserve(body):
             yield body
 
 

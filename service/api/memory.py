@@ -1,16 +1,22 @@
 """Memory admitted by size: each worker runs computations whose estimated peaks fit its budget.
 
-A computation's peak is estimated from its body before it is parsed:
-``PEAK_PER_BODY_BYTE`` × the body's bytes, measured for the worst case, JSON of
-one-character numbers (2 bytes a number: the parse builds a Python float of 24 bytes
-and a list slot of 8 for each, then the arrays and the engine's a, z, δ and
-gradients, then the answer; measured with ``benchmarks/memory.py``). Bodies of
-binary tensors cost far less per byte; they are estimated the same, which is safe.
+A computation's peak is estimated from its body before it is parsed, from its bytes and
+its numbers (commas, counted in a few ms for 32 MiB):
+
+    peak ≈ PEAK_PER_BODY_BYTE · bytes + PEAK_PER_NUMBER · commas
+
+Measured on a fresh server (worker and parse processes together, sampled every 5 ms):
+JSON of one-character numbers, the most numbers per byte, grew 85 B a number for a
+train-step (the Python floats and list slots of the parse, the arrays as they are
+pickled back, float32 copies, Adam's slots, the answer); MNIST-sized JSON of long
+numbers 27–50 B a number; binary tensors 2× their bytes. The estimate is above each.
+Before the body has arrived only its declared length is known: the early check uses
+the bytes term alone (a lower bound), so it refuses only what could never fit.
 
 The budget is ``memory_budget_bytes``, or else the cgroup's memory limit (the
 container's ``mem_limit``, Kubernetes' ``limits.memory``) shared by the workers, less
-what an idle worker holds; a request that could never fit is told so (413) before its
-body is read, one that does not fit now gets 503 with ``Retry-After``.
+what an idle worker holds (see ``Settings.memory_budget``); a request that could never
+fit is told so (413), one that does not fit now gets 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -24,15 +30,21 @@ from service.config import get_settings
 from service.errors import BodyTooLarge, Overloaded
 from service.metrics import count_rejection
 
-#: Peak memory of a computation per byte of its body, worst case (see the module docstring and benchmarks/memory.py).
-PEAK_PER_BODY_BYTE = 40
+#: Peak memory per byte of the body, and per number in it (see the module docstring).
+PEAK_PER_BODY_BYTE = 6
+PEAK_PER_NUMBER = 96
 #: What every computation needs besides its body (buffers, the answer's first chunks), so a tiny one is not free.
 PEAK_FLOOR = 256 * 1024
 
 
-def estimate(body_bytes: int) -> int:
-    """The estimated peak memory of the computation of a body of this size."""
-    return PEAK_FLOOR + PEAK_PER_BODY_BYTE * body_bytes
+def estimate(body_bytes: int, numbers: int = 0) -> int:
+    """The estimated peak memory of the computation of a body of this size with this many numbers (0: a lower bound)."""
+    return PEAK_FLOOR + PEAK_PER_BODY_BYTE * body_bytes + PEAK_PER_NUMBER * numbers
+
+
+def numbers_in(body: bytes | bytearray) -> int:
+    """About how many numbers a JSON body holds: its commas (an upper bound: every number but the last of an array has one)."""
+    return body.count(b",")
 
 
 class MemoryBudget:
@@ -42,24 +54,24 @@ class MemoryBudget:
         self.total = total
         self.used = 0
 
-    def check_fits(self, body_bytes: int) -> None:
-        """413 for a body whose computation could never fit the budget, even alone."""
-        need = estimate(body_bytes)
+    def check_fits(self, body_bytes: int, numbers: int = 0) -> None:
+        """413 for a body whose computation could never fit the budget, even alone (``numbers`` 0: before it is read)."""
+        need = estimate(body_bytes, numbers)
         if need > self.total:
             count_rejection("memory_budget_bytes")
-            largest = (self.total - PEAK_FLOOR) // PEAK_PER_BODY_BYTE
-            sent = f"the body has {body_bytes:,} bytes"
+            sent = f"the body has {body_bytes:,} bytes" + (f" and about {numbers:,} numbers" if numbers else "")
             raise BodyTooLarge(
                 f"{sent}; its computation needs about {need:,} bytes of memory and this server's memory_budget_bytes is "
-                f"{self.total:,}: send at most {largest:,} bytes (binary tensors carry a number in 5⅓ bytes instead of JSON's ~20)",
+                f"{self.total:,}: send a smaller batch or network (binary tensors carry a number in 5⅓ bytes and cost the least)",
                 [("", sent)],
             )
 
     @contextmanager
-    def reserve(self, body_bytes: int) -> Iterator[None]:
-        """Hold the estimated peak of this body's computation for the block; 503 if it does not fit now."""
-        self.check_fits(body_bytes)
-        need = estimate(body_bytes)
+    def reserve(self, body: bytes | bytearray) -> Iterator[None]:
+        """Hold the estimated peak of this body's computation for the block; 503 if it does not fit now, 413 if never."""
+        numbers = numbers_in(body)
+        self.check_fits(len(body), numbers)
+        need = estimate(len(body), numbers)
         if self.used + need > self.total:
             count_rejection("memory_budget_bytes")
             raise Overloaded(

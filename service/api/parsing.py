@@ -5,7 +5,7 @@ pydantic-core builds the Python lists of a JSON matrix while holding the GIL, ab
 numbers, with no pause longer than the whole matrix). In the worker process that
 would stall its event loop, and so ``/livez`` and every small request, for as long.
 A body over ``parse_in_process_bytes`` is therefore validated in a parse process
-(one per worker, started on first use); the validated model comes back pickled,
+(``max_concurrent_computations`` of them per worker, started at start-up); the validated model comes back pickled,
 which costs the worker ~30 ms for 128 MiB of arrays, and only ``memcpy`` of them.
 A validation error becomes its domain error in the process that parsed, and is
 raised here.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -66,7 +67,9 @@ def _parse_pool() -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             # spawn: the worker has threads, so no fork; the process imports the schemas once and keeps them
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            # as many as the large lane runs computations at once, so parses do not queue behind each other
+            workers = get_settings().max_concurrent_computations
+            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         return _pool
 
 
@@ -79,9 +82,11 @@ def _reset_pool() -> None:
 
 
 def warm_up() -> None:
-    """Start the parse process now (at start-up) rather than on the first large body (~1 s of imports)."""
+    """Start the parse processes now (at start-up) rather than on the first large bodies (~1 s of imports each)."""
     if get_settings().parse_in_process_bytes:
-        _parse_pool().submit(int).result()
+        pool = _parse_pool()
+        for started in [pool.submit(time.sleep, 0.2) for _ in range(get_settings().max_concurrent_computations)]:
+            started.result()
 
 
 def shut_down() -> None:

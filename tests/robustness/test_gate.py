@@ -9,7 +9,7 @@ import pytest
 
 from service import config
 from service.api.gate import Gate
-from service.api.memory import MemoryBudget, estimate
+from service.api.memory import PEAK_FLOOR, PEAK_PER_BODY_BYTE, PEAK_PER_NUMBER, MemoryBudget, estimate, numbers_in
 from service.config import Settings
 from service.errors import BodyTooLarge, Overloaded
 from tests.helpers.problems import answer
@@ -60,17 +60,20 @@ def test_waiting_too_long_is_503() -> None:
 
 def test_memory_budget_admits_by_estimated_peak() -> None:
     """Two bodies whose estimates fit together run at once; a third that does not is 503; one over the whole budget is 413."""
-    body = 1_000_000
-    budget = MemoryBudget(2 * estimate(body) + 1)
+    body = b"[" + b"1," * 100_000 + b"1]"
+    need = estimate(len(body), numbers_in(body))
+    assert need == PEAK_FLOOR + PEAK_PER_BODY_BYTE * len(body) + PEAK_PER_NUMBER * 100_000
+    budget = MemoryBudget(2 * need + 1)
     with budget.reserve(body), budget.reserve(body):
-        assert budget.used == 2 * estimate(body)
+        assert budget.used == 2 * need
         with pytest.raises(Overloaded) as refused, budget.reserve(body):
             pass
         assert "memory_budget_bytes" in refused.value.detail
     assert budget.used == 0  # released, also after the refusal
-    with pytest.raises(BodyTooLarge) as too_large:
-        budget.check_fits(3 * body)
+    with pytest.raises(BodyTooLarge) as too_large, budget.reserve(body * 3):
+        pass
     assert answer(too_large.value)[0] == 413
+    budget.check_fits(len(body) * 3)  # before the body is read only its bytes count: a lower bound, so no early 413
 
 
 def test_the_default_memory_budget_shares_the_cgroup_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from benchmarks.workloads import mnist
-from service.api.memory import PEAK_PER_BODY_BYTE
+from service.api.memory import PEAK_PER_BODY_BYTE, estimate, numbers_in
 from tests.helpers.problems import assert_problem
 from tests.server import ServerProcess, post_raw, running_server
 
@@ -141,12 +141,13 @@ def _tree_rss(process: psutil.Process) -> int:
 
 
 def test_memory_is_admitted_by_size() -> None:
-    """Budget 300 MiB: 8 concurrent 4.3 MB bodies of one-character numbers (each estimated at 173 MB, so one at a time): some 200,
-    the rest 503 with Retry-After; every request is answered; the worker and its parse process stay within base + 300 MiB.
-    A body whose estimate is over the budget alone is refused 413 before it is read."""
+    """Budget 300 MiB: 8 concurrent 4.3 MB bodies of one-character numbers (each estimated at ~230 MB, so one at a time): some 200,
+    the rest 503 with Retry-After; every request is answered; the worker and its parse processes stay within base + 300 MiB.
+    A body whose estimate is over the budget alone is refused 413."""
     budget = 300 * 1024 * 1024
     body = one_char_body(256, (4095, 256))
-    assert PEAK_PER_BODY_BYTE * len(body) < budget < 2 * PEAK_PER_BODY_BYTE * len(body)  # one fits at a time
+    need = estimate(len(body), numbers_in(body))
+    assert need < budget < 2 * need  # one fits at a time
     with running_server({"GRADIENT_MEMORY_BUDGET_BYTES": str(budget)}) as server:
         assert httpx.get(server.url + "/v1/limits").json()["memory_budget_bytes"] == budget
         worker = psutil.Process(server.pid)
@@ -191,11 +192,13 @@ def test_memory_is_admitted_by_size() -> None:
         growth = peak[0] - base
         assert growth < budget, f"peak growth {growth / 2**20:.0f} MiB over the {budget / 2**20:.0f} MiB budget"
 
-        too_big = b" " * (budget // PEAK_PER_BODY_BYTE) + PRIMER  # valid JSON, but its estimate is over the budget
-        r = post_raw(server, "/v1/backward", {**JSON, "Content-Length": str(len(too_big))}, [too_big[:10], too_big[10:]])
-        problem = assert_problem(r.status, r.headers, r.body, 413)
+        # ~3.3M one-character numbers (6.6 MB, under max_body_bytes): its estimate alone is over the budget, so it is 413
+        # once read (before, its declared bytes alone would have to be over the budget, 6 B each)
+        too_big = one_char_body(810, (4095, 4))
+        assert estimate(len(too_big), numbers_in(too_big)) > budget > PEAK_PER_BODY_BYTE * len(too_big)
+        r = httpx.post(server.url + "/v1/train-step", content=too_big, headers=JSON, timeout=60)
+        problem = assert_problem(r.status_code, r.headers, r.content, 413)
         assert "memory_budget_bytes" in problem["detail"]
-        assert r.bytes_sent < len(too_big)  # refused on its declared length, before the body was read
 
 
 def test_livez_stays_fast_while_the_largest_request_runs() -> None:
