@@ -67,11 +67,10 @@ class MemoryBudget:
             )
 
     @contextmanager
-    def reserve(self, body: bytes | bytearray) -> Iterator[None]:
-        """Hold the estimated peak of this body's computation for the block; 503 if it does not fit now, 413 if never."""
-        numbers = numbers_in(body)
-        self.check_fits(len(body), numbers)
-        need = estimate(len(body), numbers)
+    def reserve(self, body_bytes: int, numbers: int) -> Iterator[None]:
+        """Hold the estimated peak of a body's computation for the block; 503 if it does not fit now, 413 if never."""
+        self.check_fits(body_bytes, numbers)
+        need = estimate(body_bytes, numbers)
         if self.used + need > self.total:
             count_rejection("memory_budget_bytes")
             raise Overloaded(

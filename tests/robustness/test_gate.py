@@ -64,13 +64,13 @@ def test_memory_budget_admits_by_estimated_peak() -> None:
     need = estimate(len(body), numbers_in(body))
     assert need == PEAK_FLOOR + PEAK_PER_BODY_BYTE * len(body) + PEAK_PER_NUMBER * 100_000
     budget = MemoryBudget(2 * need + 1)
-    with budget.reserve(body), budget.reserve(body):
+    with budget.reserve(len(body), numbers_in(body)), budget.reserve(len(body), numbers_in(body)):
         assert budget.used == 2 * need
-        with pytest.raises(Overloaded) as refused, budget.reserve(body):
+        with pytest.raises(Overloaded) as refused, budget.reserve(len(body), numbers_in(body)):
             pass
         assert "memory_budget_bytes" in refused.value.detail
     assert budget.used == 0  # released, also after the refusal
-    with pytest.raises(BodyTooLarge) as too_large, budget.reserve(body * 3):
+    with pytest.raises(BodyTooLarge) as too_large, budget.reserve(3 * len(body), 3 * numbers_in(body)):
         pass
     assert answer(too_large.value)[0] == 413
     budget.check_fits(len(body) * 3)  # before the body is read only its bytes count: a lower bound, so no early 413
