@@ -1,1 +1,1 @@
-"""HTTP routes: parse, call the engine once, wrap the result."""
+"""The HTTP layer: routes (binding only), body reading, admission (gate, memory), deadlines, parsing, streams, problems."""

@@ -25,24 +25,14 @@ import pytest
 
 from benchmarks.workloads import mnist
 from service.api.memory import PEAK_PER_BODY_BYTE, estimate, numbers_in
+from service.schemas.examples import BACKWARD_EXAMPLE
 from tests.helpers.problems import assert_problem
 from tests.server import ServerProcess, post_raw, running_server
 
 pytestmark = pytest.mark.slow  # the quick loop, `pytest -m "not slow"`, leaves it out
 
 JSON = {"content-type": "application/json"}
-PRIMER = orjson.dumps(
-    {
-        "network": {
-            "layers": [
-                {"weights": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], "activation": "tanh"},
-                {"weights": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], "activation": "linear"},
-            ]
-        },
-        "x": [1.0, 2.0],
-        "t": [1.0, 1.15],
-    }
-)
+PRIMER = orjson.dumps(BACKWARD_EXAMPLE)  # the primer's example, as the docs prefill it
 
 
 def one_char_body(rows: int, sizes: tuple[int, ...], *, adam_state: bool = False) -> bytes:
