@@ -14,6 +14,7 @@ raised here.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import threading
 import time
@@ -45,7 +46,8 @@ def parse(body: bytes | bytearray, model: type[M]) -> M:
         return parse_here(body, model)
     future = _parse_pool().submit(parse_here, bytes(body), model)
     try:
-        return future.result(timeout=deadline.remaining())
+        left = deadline.remaining()
+        return future.result(timeout=None if math.isinf(left) else left)
     except TimeoutError:
         future.cancel()
         raise TimedOut(f"parsing the body took longer than the limit max_compute_seconds = {deadline.budget():g} s") from None
