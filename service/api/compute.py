@@ -38,6 +38,15 @@ async def compute(request: Request, model: type[M], handler: Handler[M]) -> Resp
     handler gets :func:`service.api.deadline.checkpoint` to pass to the engine (504 once
     ``max_compute_seconds`` have passed).
     """
+    return await _run(request, model, lambda parsed, checkpoint: dump(handler(parsed, checkpoint)), "application/json")
+
+
+async def compute_document(request: Request, model: type[M], handler: Callable[[M, Checkpoint], str], media_type: str) -> Response:
+    """:func:`compute` for a handler that answers a text document (an SVG) of ``media_type`` instead of a JSON body."""
+    return await _run(request, model, lambda parsed, checkpoint: handler(parsed, checkpoint).encode(), media_type)
+
+
+async def _run(request: Request, model: type[M], answer: Callable[[M, Checkpoint], bytes], media_type: str) -> Response:
     settings = get_settings()
     seconds = settings.max_compute_seconds
     async with json_bytes(request) as body:
@@ -47,12 +56,12 @@ async def compute(request: Request, model: type[M], handler: Handler[M]) -> Resp
                 start = time.perf_counter()
                 parsed = parse(body, model)
                 deadline.checkpoint()
-                answer = dump(handler(parsed, deadline.checkpoint))
+                content = answer(parsed, deadline.checkpoint)
                 metrics.note_compute(time.perf_counter() - start, _parameters(parsed))
-                return answer
+                return content
 
         content = run() if len(body) <= settings.inline_max_body_bytes else await run_in_threadpool(run)
-    return Response(content, media_type="application/json")
+    return Response(content, media_type=media_type)
 
 
 def parse(body: bytes | bytearray, model: type[M]) -> M:

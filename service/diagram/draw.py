@@ -29,6 +29,7 @@ from service.diagram import svg
 from service.diagram.highlight import Target, highlighted
 from service.diagram.layout import LABELLED, LINE, Column, layout
 from service.engine.arrays import Array, Checkpoint, no_checkpoint
+from service.engine.errors import EngineError
 from service.engine.explain import sizes_of, step_id
 from service.engine.explain.latex_text import to_text
 from service.engine.explain.numbers import Numbers
@@ -41,8 +42,10 @@ VALUES = ("a", "z", "delta")
 EDGES = ("weights", "grad_weights")
 
 
-class DiagramError(ValueError):
-    """A diagram that cannot be drawn as asked (missing t or loss, too large)."""
+class DiagramError(EngineError):
+    """A diagram that cannot be drawn as asked (missing t or loss, too large); ``field`` names the request field at fault."""
+
+    field = ""
 
 
 def _width(v: float, scale: float) -> float:
