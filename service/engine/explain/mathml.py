@@ -18,6 +18,7 @@ text outside ``$…$`` is XML-escaped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from xml.sax.saxutils import escape, quoteattr
@@ -25,13 +26,16 @@ from xml.sax.saxutils import escape, quoteattr
 from service.engine.explain.numbers import Numbers
 from service.engine.explain.steps import Step
 
+#: A minus right after "=", "(", "[", "+" or "," is a sign (−0.51), not a binary operator (a − b): MathML's prefix form.
+_PREFIX_MINUS = re.compile(r"(<mo[^>]*>(?:&#x0003D;|&#x00028;|\[|&#x0002B;|&#x0002C;)</mo>)<mo>&#x02212;</mo>")
+
 
 @lru_cache(maxsize=4096)
 def to_mathml(latex: str, display: str = "inline") -> str:
     """One ``<math>`` element for ``latex`` (the conversions repeat: formulas are shared by many steps)."""
     from latex2mathml.converter import convert  # imported here: only this form needs the package
 
-    return convert(latex, display=display)
+    return _PREFIX_MINUS.sub(r'\1<mo form="prefix">&#x02212;</mo>', convert(latex, display=display))
 
 
 def heading(text: str) -> str:

@@ -103,7 +103,7 @@ export function showCurve(box, losses) {
   }
   svg.append(svgElement("text", { x: left, y: height - 8 }, "step 1"));
   svg.append(svgElement("text", { x: left + plotW, y: height - 8, "text-anchor": "end" }, `step ${losses.length}`));
-  svg.append(svgElement("text", { x: 14, y: top + plotH / 2, transform: `rotate(-90 14 ${top + plotH / 2})`, "text-anchor": "middle" }, "E"));
+  svg.append(svgElement("text", { x: left + plotW - 6, y: top + 15, "text-anchor": "end", class: "axis" }, "E, before each step"));
   const points = losses.map((v, i) => `${xOf(i).toFixed(1)},${yOf(v).toFixed(1)}`).join(" ");
   svg.append(svgElement("polyline", { points, class: "line" }));
   if (losses.length <= 60) for (const [i, v] of losses.entries()) svg.append(svgElement("circle", { cx: xOf(i), cy: yOf(v), r: 2.5, class: "dot" }));
