@@ -131,6 +131,9 @@ def from_engine_error(exc: EngineError) -> InvalidRequest:
         return NonFiniteResult(str(exc), [(where, str(exc))])
     if isinstance(exc, DomainError):  # outside the loss's domain: fix the target, or the loss / output activation
         return InvalidRequest(str(exc), [(pointer("t") if exc.operand == "t" else pointer("loss"), str(exc))])
+    field = getattr(exc, "field", "")  # a diagram's errors name the field at fault (service.diagram)
+    if isinstance(field, str) and field:
+        return InvalidRequest(str(exc), [(pointer(field), str(exc))])
     return InvalidRequest(str(exc), [("", str(exc))])
 
 

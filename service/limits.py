@@ -9,7 +9,7 @@ The body size is limited earlier, before parsing (service/api/body.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +141,28 @@ def check_init_parameters(count: int, where: str) -> None:
     """Refuse a network to initialize with more than ``max_init_parameters`` weights and biases."""
     if count > get_settings().max_init_parameters:
         raise exceeded([_over(where, "parameters (weights and biases) it describes", count, "max_init_parameters")])
+
+
+def check_explain_steps(steps: int, remedies: Callable[[int], str]) -> None:
+    """Refuse an explanation of more than ``max_explain_steps`` steps; ``remedies(limit)`` says which filters bring it under."""
+    limit = get_settings().max_explain_steps
+    if steps > limit:
+        raise exceeded([("", f"the derivation would need {steps:,} steps; the limit max_explain_steps is {limit:,}. {remedies(limit)}")])
+
+
+def check_diagram_bytes(estimate: int) -> None:
+    """Refuse a diagram whose SVG is estimated over ``max_diagram_bytes``, before it is drawn."""
+    limit = get_settings().max_diagram_bytes
+    if estimate > limit:
+        raise exceeded(
+            [
+                (
+                    pointer("network", "layers"),
+                    f"the diagram would be about {estimate:,} bytes of SVG (estimated from the layer sizes; layers over 64 neurons "
+                    f"are summarized as 16); the limit max_diagram_bytes is {limit:,}: draw fewer layers, or show fewer values",
+                )
+            ]
+        )
 
 
 def exceeded(errors: list[tuple[str, str]]) -> LimitExceeded:

@@ -13,7 +13,7 @@ from service.api.body import REQUEST_MODELS
 from service.api.metrics_middleware import MetricsMiddleware
 from service.api.problems import Problem
 from service.api.problems import install as install_error_handlers
-from service.api.routes import catalog, compute, docs, gradcheck, health, limits
+from service.api.routes import catalog, compute, docs, explain, gradcheck, health, learn, limits
 from service.api.routes import interop as interop_routes
 from service.api.routes import networks as network_routes
 from service.api.routes import training as training_routes
@@ -29,6 +29,8 @@ for each layer l, **a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾** and **z�
 as in the primer and PyTorch; a Keras kernel is its transpose.
 
 Every route is prefilled with the primer's worked example: *Try it out* → *Execute* shows its numbers.
+To see the work as the primer shows it — Figure 6, the derivation step by step, training with a live loss
+curve — open the **[learner's page](learn)** (`GET /learn`; it uses only this API).
 Errors are `application/problem+json` with JSON Pointers into the request.
 """
 
@@ -59,6 +61,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     install_middleware(app, settings)
     app.include_router(compute.router)
+    app.include_router(explain.router)
     app.include_router(health.router)
     app.include_router(training_routes.router)
     app.include_router(network_routes.router)
@@ -67,6 +70,7 @@ def create_app() -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(limits.router)
     docs.install(app)
+    learn.install(app)
     app.add_middleware(MetricsMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -54,6 +54,7 @@ class Page:
         self.requested: list[str] = []  # every URL the page asked for, in order
         self.request_urls: dict[str, str] = {}  # CDP requestId → URL
         self.blocked: dict[str, str] = {}  # URL → why the browser refused to send it (e.g. "csp")
+        self.errors: list[str] = []  # console.error calls, uncaught exceptions and the browser's own error log entries
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         """Run one CDP command and return its result; events that arrive meanwhile are recorded."""
@@ -75,6 +76,14 @@ class Page:
             self.request_urls[params["requestId"]] = params["request"]["url"]
         elif message.get("method") == "Network.loadingFailed" and params.get("blockedReason"):
             self.blocked[self.request_urls.get(params["requestId"], "?")] = params["blockedReason"]
+        elif message.get("method") == "Runtime.consoleAPICalled" and params.get("type") == "error":
+            self.errors.append("console.error: " + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+        elif message.get("method") == "Runtime.exceptionThrown":
+            details = params.get("exceptionDetails", {})
+            self.errors.append("exception: " + str(details.get("exception", {}).get("description", details.get("text", ""))))
+        elif message.get("method") == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+            entry = params["entry"]
+            self.errors.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}".strip())
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page."""
@@ -130,6 +139,8 @@ def chromium_page() -> Iterator[Page]:
                 page = Page(ws)
                 page.send("Network.enable")
                 page.send("Page.enable")
+                page.send("Runtime.enable")
+                page.send("Log.enable")
                 yield page
         finally:
             process.terminate()

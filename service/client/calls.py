@@ -21,6 +21,7 @@ from service.client.network import Layer, Network, read_network, wire_network
 from service.client.results import (
     BackwardResult,
     CatalogEntry,
+    ExplainResult,
     ForwardResult,
     GradcheckResult,
     ImportResult,
@@ -119,6 +120,63 @@ def gradcheck(
     """Backpropagation's gradients against central finite differences (float64, torch.autograd.gradcheck's defaults)."""
     body = {**_loss_body(network, x, t, loss, reduction, "float64"), "eps": eps, "atol": atol, "rtol": rtol}
     return Call("POST", "/v1/gradcheck", _json_as(GradcheckResult.from_json), body)
+
+
+def explain(
+    network: Network,
+    x: npt.ArrayLike,
+    t: npt.ArrayLike,
+    *,
+    loss: LossSpec = "half_sse",
+    reduction: Reduction = "sum",
+    dtype: Dtype = "float64",
+    digits: int = 4,
+    render: Literal["markdown", "latex", "text", "mathml", "none"] = "markdown",
+    optimizer: Mapping[str, Any] | None = None,
+    optimizer_state: Mapping[str, Any] | None = None,
+    quantities: Sequence[str] | None = None,
+    layers: Sequence[int] | None = None,
+    points: Sequence[int] | None = None,
+) -> Call[ExplainResult]:
+    """The derivation step by step (``symbol = formula = substituted = value``) and ``rendered``; with ``optimizer``, one update too."""
+    body = {
+        **_loss_body(network, x, t, loss, reduction, dtype),
+        "digits": digits,
+        "render": render,
+        "optimizer": optimizer,
+        "optimizer_state": optimizer_state,
+        "quantities": quantities,
+        "layers": layers,
+        "points": points,
+    }
+    return Call("POST", "/v1/explain", _json_as(ExplainResult.from_json), body)
+
+
+def diagram(
+    network: Network,
+    x: npt.ArrayLike,
+    t: npt.ArrayLike | None = None,
+    *,
+    loss: LossSpec = "half_sse",
+    reduction: Reduction = "sum",
+    show: Sequence[str] | None = None,
+    digits: int = 2,
+    point: int = 0,
+    highlight: Mapping[str, Any] | None = None,
+) -> Call[str]:
+    """The network as the primer's Figure 6, SVG text; ``highlight`` e.g. ``{"quantity": "delta", "layer": 0, "index": 2}``."""
+    body = {
+        "network": wire_network(network),
+        "x": x,
+        "t": t,
+        "loss": loss,
+        "reduction": reduction,
+        "show": show,
+        "digits": digits,
+        "point": point,
+        "highlight": highlight,
+    }
+    return Call("POST", "/v1/diagram", lambda response: response.text, body)
 
 
 def _step_body(

@@ -135,6 +135,54 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class ExplainStep:
+    """One line of the derivation: ``symbol = formula = substituted = value`` (LaTeX, the primer's 1-based notation)."""
+
+    id: str  #: e.g. "delta/0/0/2": quantity/layer/point/index, 0-based
+    quantity: str
+    layer: int | None
+    point: int | None
+    index: tuple[int, ...]
+    symbol: str
+    formula: str
+    substituted: str
+    value: float  #: full precision: what /v1/backward returns for the same quantity
+    depends_on: tuple[str, ...]  #: ids of the earlier steps ``substituted`` uses
+    derivative: str | None  #: for a δ step, the activation's derivative written out
+
+
+@dataclass(frozen=True)
+class ExplainResult:
+    convention: str
+    steps: list[ExplainStep]
+    rendered: str | None  #: the whole derivation as Markdown, LaTeX, text or MathML (None for render "none")
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> ExplainResult:
+        steps = [
+            ExplainStep(
+                s["id"],
+                s["quantity"],
+                s["layer"],
+                s["point"],
+                tuple(s["index"]),
+                s["symbol"],
+                s["formula"],
+                s["substituted"],
+                float(s["value"]),
+                tuple(s["depends_on"]),
+                s.get("derivative"),
+            )
+            for s in raw["steps"]
+        ]
+        return cls(raw["convention"], steps, raw.get("rendered"))
+
+    def by_id(self) -> dict[str, ExplainStep]:
+        """The steps by id."""
+        return {s.id: s for s in self.steps}
+
+
+@dataclass(frozen=True)
 class Comparison:
     max_abs_error: float  #: max |analytic − numerical|
     max_rel_error: float  #: max |analytic − numerical| / max(|numerical|, atol)

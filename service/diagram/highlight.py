@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from service.engine.arrays import Array
+from service.engine.errors import EngineError
 from service.engine.explain import Selection, Step, count_steps, explain, sizes_of, step_id
 from service.engine.losses import Loss, get_loss
 from service.engine.network import Layer
@@ -32,8 +33,10 @@ MAX_STEPS = 20_000  # a highlight that would need more steps than this is not dr
 Target = str | tuple[str, int | None, tuple[int, ...]]
 
 
-class HighlightError(ValueError):
+class HighlightError(EngineError):
     """The highlight names no step of this network, or one too large to trace."""
+
+    field = "highlight"
 
 
 def target_id(target: Target, point: int) -> str:

@@ -10,8 +10,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.api.problems import problem_response
 from service.errors import Unauthorized
 
-#: Paths open without a key: liveness and the docs.
-OPEN_PATHS = frozenset({"/livez", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+#: Paths open without a key: liveness, the docs and the learner's page (whose API calls send the key the user gives it).
+OPEN_PATHS = frozenset({"/livez", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/learn"})
+OPEN_PREFIXES = ("/learn-assets/",)
 
 
 class ApiKeyMiddleware:
@@ -29,7 +30,12 @@ class ApiKeyMiddleware:
         return sum(hmac.compare_digest(sent.encode(), key) for key in self.keys) > 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or scope["method"] == "OPTIONS":
+        if (
+            scope["type"] != "http"
+            or scope["path"] in OPEN_PATHS
+            or scope["path"].startswith(OPEN_PREFIXES)
+            or scope["method"] == "OPTIONS"
+        ):
             await self.app(scope, receive, send)
             return
         if self._accepts(Headers(scope=scope)):

@@ -93,6 +93,46 @@ def test_labels_do_not_overlap(sizes: list[int]) -> None:
             assert not overlap, f"{ta!r} overlaps {tb!r} in {sizes}"
 
 
+def test_several_values_per_neuron_and_per_edge() -> None:
+    """z inside each neuron and δ below it; each edge labelled with w, its tooltip w and ∂E/∂w (the route's `show`)."""
+    svg = primer_svg(values=["z", "delta"], edges=["weights", "grad_weights"])
+    shown = texts(svg)
+    for number in ["0.46", "0.80", "0.94", "0.49", "1.1", "0.1", "0.6"]:
+        assert number in shown, number
+    for line in ["δ = −0.51", "δ = −0.0037", "δ = −0.042", "δ = −0.038", "δ = −0.020"]:
+        assert line in shown, line
+    root = ET.fromstring(svg)
+    edge_titles = {e.get("id"): "".join(e.itertext()) for e in root.iter(f"{SVG}line") if e.get("id")}
+    assert edge_titles["e-1-0-2"] == "w₁,₃⁽²⁾ = 0.3; ∂E/∂w₁,₃⁽²⁾ = −0.48"  # the second edge quantity: in the tooltip
+    steps = {"".join(e.itertext()): e.get("data-step") for e in root.iter(f"{SVG}text") if e.get("data-step")}
+    assert steps["δ = −0.020"] == "delta/0/0/2"  # each value line names its own step
+    neurons = {g.get("id"): g.get("data-step") for g in root.iter(f"{SVG}g") if g.get("data-step")}
+    assert neurons["n-0-2"] == "z/0/0/2"  # the neuron itself: the first value shown
+    assert len(svg.encode()) <= estimate_bytes([2, 3, 2], lines=2, edge_labels=2)
+
+
+@pytest.mark.parametrize("sizes", [[2, 3, 2], [4, 6, 6], [16, 16, 16], [3, 2, 3, 1]])
+def test_labels_do_not_overlap_with_two_values_and_two_edge_labels(sizes: list[int]) -> None:
+    rng = np.random.default_rng(10 + sum(sizes))
+    layers = [Layer(rng.normal(0, 1, (sizes[i + 1], sizes[i])), None, get_activation("tanh")) for i in range(len(sizes) - 1)]
+    x, t = rng.normal(0, 1, (1, sizes[0])), rng.normal(0, 1, (1, sizes[-1]))
+    svg = draw(layers, x, t, get_loss("mse"), values=["z", "delta"], edges=["weights", "grad_weights"])
+    found = boxes(svg)
+    for i, (ta, *a) in enumerate(found):
+        for tb, *b in found[i + 1 :]:
+            overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+            assert not overlap, f"{ta!r} overlaps {tb!r} in {sizes}"
+    assert len(svg.encode()) <= estimate_bytes(sizes, lines=2, edge_labels=2)
+
+
+def test_unknown_value_names_are_refused() -> None:
+    with pytest.raises(DiagramError, match="values must be among"):
+        primer_svg(values=["z", "y"])
+    layers, x, _ = primer_network()
+    with pytest.raises(DiagramError, match="needs t and a loss"):
+        draw(layers, x, values=["z", "delta"])
+
+
 def test_size_cap_and_large_network_summary_under_a_second() -> None:
     sizes = [784, 512, 512, 10]
     assert fits(sizes, 2_000_000)

@@ -54,3 +54,11 @@ def test_count_per_filter_names_what_each_filter_leaves() -> None:
     assert per["quantity=delta"] == 3 * (3 + 2)
     assert per["point=0"] == count_steps([2, 3, 2], [False, False], 3, Selection(points=[0]))
     assert per["layer=0"] == count_steps([2, 3, 2], [False, False], 3, Selection(layers=[0]))
+
+
+def test_count_per_filter_within_a_selection_adds_each_filter_to_it() -> None:
+    within = Selection(quantities=["delta", "grad_weights"])
+    per = count_per_filter([2, 3, 2], [False, False], 3, within=within)
+    assert per["layer=0"] == count_steps([2, 3, 2], [False, False], 3, Selection(layers=[0], quantities=["delta", "grad_weights"]))
+    assert set(k for k in per if k.startswith("quantity=")) == {"quantity=delta", "quantity=grad_weights"}  # a's filter is not listed
+    assert per["point=1"] == count_steps([2, 3, 2], [False, False], 3, Selection(quantities=["delta", "grad_weights"], points=[1]))

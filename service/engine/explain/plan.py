@@ -17,10 +17,13 @@ group by group from the same list, so the two cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from service.engine.explain.steps import EVERYTHING, Selection
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,13 +78,23 @@ def count_steps(sizes: Sequence[int], biases: Sequence[bool], N: int, selection:
     return sum(g.count for g in groups(sizes, biases, N, update) if selection.wants(g.quantity, g.layer, g.point))
 
 
-def count_per_filter(sizes: Sequence[int], biases: Sequence[bool], N: int, update: bool = False) -> dict[str, int]:
+def count_per_filter(
+    sizes: Sequence[int], biases: Sequence[bool], N: int, update: bool = False, within: Selection = EVERYTHING
+) -> dict[str, int]:
     """The steps each single filter would leave (``quantity=delta``, ``layer=1``, ``point=0`` …).
 
     For a refusal over the limit: the caller can name the filters that bring a request under it.
+    ``within`` is the selection the request already has: each filter is added to it (a filter
+    that the selection already excludes is not listed).
     """
-    quantities = dict.fromkeys(g.quantity for g in groups(sizes, biases, N, update))
-    options = [(f"quantity={q}", Selection(quantities=[q])) for q in quantities]
-    options += [(f"layer={l}", Selection(layers=[l])) for l in range(len(sizes) - 1)]
-    options += [(f"point={n}", Selection(points=[n])) for n in range(N)] if N > 1 else []
+    quantities = [q for q in dict.fromkeys(g.quantity for g in groups(sizes, biases, N, update)) if _keeps(within.quantities, q)]
+    layers = [l for l in range(len(sizes) - 1) if _keeps(within.layers, l)]
+    points = [n for n in range(N) if _keeps(within.points, n)] if N > 1 else []
+    options = [(f"quantity={q}", Selection(within.layers, [q], within.points)) for q in quantities]
+    options += [(f"layer={l}", Selection([l], within.quantities, within.points)) for l in layers]
+    options += [(f"point={n}", Selection(within.layers, within.quantities, [n])) for n in points]
     return {key: count_steps(sizes, biases, N, selection, update) for key, selection in options}
+
+
+def _keeps(chosen: Collection[T] | None, item: T) -> bool:
+    return chosen is None or item in chosen

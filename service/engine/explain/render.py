@@ -3,6 +3,7 @@
 markdown   a heading per stage, one bullet per step: $symbol = formula = substituted = value$
 latex      an align* body: symbol &= formula \\\\ &= substituted = value (\\intertext between stages)
 text       the primer's style in Unicode: δ₃⁽¹⁾ = tanh'(1.7)·[0.3·(−0.5131) + …] = −0.01952
+mathml     an HTML fragment, a section per stage and a list item of MathML per step (see :mod:`.mathml`)
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from service.engine.explain.latex_text import to_text
+from service.engine.explain.mathml import render_mathml
 from service.engine.explain.numbers import Numbers
 from service.engine.explain.steps import Step
 
-FORMS = ("markdown", "latex", "text")
+FORMS = ("markdown", "latex", "text", "mathml")
 
 
 def stage(step: Step, last_layer: int) -> str:
@@ -49,7 +51,9 @@ def _stages(steps: Sequence[Step]) -> Iterator[tuple[str | None, Step]]:
 
 
 def render(steps: Sequence[Step], form: str, digits: int = 4) -> str:
-    """The steps as one document in ``form`` ("markdown", "latex" or "text"); values shown to ``digits``."""
+    """The steps as one document in ``form`` ("markdown", "latex", "text" or "mathml"); values shown to ``digits``."""
+    if form == "mathml":
+        return render_mathml(list(_stages(steps)), digits)
     numbers = Numbers(digits)
     lines: list[str] = []
     if form == "latex":
