@@ -17,7 +17,7 @@ from service.api import deadline
 from service.api.body import json_bytes
 from service.config import get_settings
 from service.engine.arrays import Checkpoint, no_checkpoint
-from service.schemas.network import NetworkIn
+from service.schemas.network import Network
 from service.schemas.responses import dump
 from service.schemas.validation import from_validation_error
 
@@ -69,7 +69,7 @@ def parse(body: bytes | bytearray, model: type[M]) -> M:
 def _parameters(request: BaseModel) -> int | None:
     """How many weights and biases the request's network has (None for a request without one)."""
     network = getattr(request, "network", None)
-    if not isinstance(network, NetworkIn):
+    if not isinstance(network, Network):
         return None
     return sum(layer.weights.size + (0 if layer.bias is None else layer.bias.size) for layer in network.layers)
 
@@ -78,13 +78,14 @@ def _parameters(request: BaseModel) -> int | None:
 EXAMPLE_DIGITS = 15
 
 
-def _rounded(value: Any) -> Any:
+def rounded(value: Any) -> Any:
+    """``value`` with every float rounded to ``EXAMPLE_DIGITS`` significant digits (the same on every machine)."""
     if isinstance(value, float):
         return float(f"{value:.{EXAMPLE_DIGITS}g}")
     if isinstance(value, dict):
-        return {key: _rounded(item) for key, item in value.items()}
+        return {key: rounded(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_rounded(item) for item in value]
+        return [rounded(item) for item in value]
     return value
 
 
@@ -98,7 +99,7 @@ def answer_examples(model: type[M], handler: Handler[M], examples: dict[str, dic
     answers = {
         name: {
             "summary": example["summary"],
-            "value": _rounded(orjson.loads(dump(handler(model.model_validate_json(orjson.dumps(example["value"])), no_checkpoint)))),
+            "value": rounded(orjson.loads(dump(handler(model.model_validate_json(orjson.dumps(example["value"])), no_checkpoint)))),
         }
         for name, example in examples.items()
     }
