@@ -4,6 +4,8 @@ FastAPI's own pages load their JavaScript and CSS from a CDN (and ReDoc its font
 from Google), so on a network without internet they are blank. Here the assets come
 from the pinned ``fastapi-offline`` package (it ships swagger-ui-bundle.js,
 swagger-ui.css and redoc.standalone.js) and are served by this app under ``/docs-assets``.
+
+``/openapi.json`` is served here too, as the bytes that ``python -m service.openapi_export`` commits.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
+from service.api.openapi import document_bytes
+
+OPENAPI_URL = "/openapi.json"
 ASSETS_URL = "/docs-assets"
 ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
+REDOC_SCRIPT = "redoc.standalone.js"
 
 #: The pages may load scripts, styles, images, fonts and data from this service only (and inline/data:/blob:).
 #: ReDoc's sidebar links a logo on its vendor's CDN; this is what keeps the browser from fetching it.
@@ -32,7 +38,16 @@ SWAGGER_UI_PARAMETERS = {"validatorUrl": None, "displayRequestDuration": True, "
 
 
 def install(app: FastAPI) -> None:
-    """Serve the assets and the two pages; the app must be built with ``docs_url=None, redoc_url=None``."""
+    """Serve the document, the assets and the two pages; the app must be built with ``docs_url=None, redoc_url=None, openapi_url=None``."""
+    served: dict[str, bytes] = {}
+
+    @app.get(OPENAPI_URL, include_in_schema=False)
+    async def openapi(request: Request) -> Response:
+        root = request.scope.get("root_path", "").rstrip("/")
+        if root not in served:
+            served[root] = document_bytes(app.openapi(), root)
+        return Response(served[root], media_type="application/json")
+
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
     oauth2_redirect = "/docs/oauth2-redirect"
 
@@ -44,7 +59,7 @@ def install(app: FastAPI) -> None:
         root = request.scope.get("root_path", "")
         return _own_hosts_only(
             get_swagger_ui_html(
-                openapi_url=f"{root}{app.openapi_url}",
+                openapi_url=f"{root}{OPENAPI_URL}",
                 title=f"{app.title} — docs",
                 oauth2_redirect_url=f"{root}{oauth2_redirect}",
                 swagger_js_url=f"{assets(request)}/swagger-ui-bundle.js",
@@ -62,9 +77,9 @@ def install(app: FastAPI) -> None:
     async def redoc(request: Request) -> HTMLResponse:
         return _own_hosts_only(
             get_redoc_html(
-                openapi_url=f"{request.scope.get('root_path', '')}{app.openapi_url}",
+                openapi_url=f"{request.scope.get('root_path', '')}{OPENAPI_URL}",
                 title=f"{app.title} — ReDoc",
-                redoc_js_url=f"{assets(request)}/redoc.standalone.js",
+                redoc_js_url=f"{assets(request)}/{REDOC_SCRIPT}",
                 redoc_favicon_url=f"{assets(request)}/favicon.png",
                 with_google_fonts=False,
             )
