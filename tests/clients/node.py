@@ -21,7 +21,11 @@ QUIET = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "
 @cache
 def _install() -> Path:
     if not INSTALLED.exists() or INSTALLED.stat().st_mtime < LOCK.stat().st_mtime:
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=CLIENTS, check=True, capture_output=True, timeout=600)
+        run = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=CLIENTS, capture_output=True, text=True, timeout=600, check=False
+        )
+        if run.returncode != 0:
+            pytest.fail(f"npm ci in {CLIENTS} failed:\n{run.stdout[-3000:]}{run.stderr[-3000:]}")
     return CLIENTS / "node_modules" / ".bin"
 
 
