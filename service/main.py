@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
-from pydantic.json_schema import models_json_schema
 
 from service import __version__
-from service.api.body import REQUEST_MODELS
+from service.api import openapi
 from service.api.metrics_middleware import MetricsMiddleware
-from service.api.problems import Problem
 from service.api.problems import install as install_error_handlers
 from service.api.routes import catalog, compute, docs, explain, gradcheck, health, learn, limits
 from service.api.routes import interop as interop_routes
@@ -37,11 +34,7 @@ Errors are `application/problem+json` with JSON Pointers into the request.
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        models = [(m, "validation") for m in REQUEST_MODELS] + [(Problem, "serialization")]
-        _, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
-        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
-        app.openapi_schema = schema
+        app.openapi_schema = openapi.build(app)
     return app.openapi_schema
 
 
@@ -55,6 +48,7 @@ def create_app() -> FastAPI:
         description=description + describe_limits(settings),
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # served by docs.install, as the committed bytes
         lifespan=lifespan,
     )
     app.state.lifecycle = Lifecycle()

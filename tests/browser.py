@@ -4,7 +4,9 @@ Debian's ``chromium`` is started with a new empty profile, no background
 networking, and a resolver that maps every host name except 127.0.0.1 to
 "not found", so a page that tries to reach a CDN fails visibly instead of
 silently working online. Every request the page makes is recorded from the
-``Network.requestWillBeSent`` events, so a test can assert where they went.
+``Network.requestWillBeSent`` events, so a test can assert where they went, and so is
+every error the page's console shows (a script's ``console.error``, an uncaught
+exception, and the browser's own messages: a refused or failed load, a CSP violation).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class Page:
         self.requested: list[str] = []  # every URL the page asked for, in order
         self.request_urls: dict[str, str] = {}  # CDP requestId → URL
         self.blocked: dict[str, str] = {}  # URL → why the browser refused to send it (e.g. "csp")
-        self.errors: list[str] = []  # console.error calls, uncaught exceptions and the browser's own error log entries
+        self.console_errors: list[str] = []  # every error the console shows, as its text
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         """Run one CDP command and return its result; events that arrive meanwhile are recorded."""
@@ -76,14 +78,14 @@ class Page:
             self.request_urls[params["requestId"]] = params["request"]["url"]
         elif message.get("method") == "Network.loadingFailed" and params.get("blockedReason"):
             self.blocked[self.request_urls.get(params["requestId"], "?")] = params["blockedReason"]
-        elif message.get("method") == "Runtime.consoleAPICalled" and params.get("type") == "error":
-            self.errors.append("console.error: " + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+        elif message.get("method") == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            self.console_errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
         elif message.get("method") == "Runtime.exceptionThrown":
             details = params.get("exceptionDetails", {})
-            self.errors.append("exception: " + str(details.get("exception", {}).get("description", details.get("text", ""))))
+            self.console_errors.append(details.get("exception", {}).get("description") or details.get("text", "uncaught exception"))
         elif message.get("method") == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             entry = params["entry"]
-            self.errors.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}".strip())
+            self.console_errors.append(f"{entry.get('source', '')}: {entry.get('text', '')} {entry.get('url', '')}".strip())
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page."""
@@ -91,6 +93,13 @@ class Page:
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def settle(self, seconds: float = 1.0) -> None:
+        """Let the page run for ``seconds`` more (late requests, console messages), recording its events."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.evaluate("0")
+            time.sleep(0.1)
 
     def wait_for(self, expression: str, timeout: float = 30) -> Any:
         """Poll a JavaScript expression until it is truthy; return its value."""

@@ -20,7 +20,7 @@ from service.api.upload import form_file
 from service.config import get_settings
 from service.engine.arrays import Checkpoint, no_checkpoint
 from service.schemas.files import FileAnswer, Upload
-from service.schemas.network import NetworkIn
+from service.schemas.network import Network
 from service.schemas.responses import dump
 
 M = TypeVar("M", bound=BaseModel)
@@ -80,7 +80,7 @@ def _response(answer: dict[str, Any] | FileAnswer) -> Response:
 def _parameters(request: object) -> int | None:
     """How many weights and biases the request's network has (None for a request without one)."""
     network = getattr(request, "network", None)
-    if not isinstance(network, NetworkIn):
+    if not isinstance(network, Network):
         return None
     return sum(layer.weights.size + (0 if layer.bias is None else layer.bias.size) for layer in network.layers)
 
@@ -89,13 +89,14 @@ def _parameters(request: object) -> int | None:
 EXAMPLE_DIGITS = 15
 
 
-def _rounded(value: Any) -> Any:
+def rounded(value: Any) -> Any:
+    """``value`` with every float rounded to ``EXAMPLE_DIGITS`` significant digits (the same on every machine)."""
     if isinstance(value, float):
         return float(f"{value:.{EXAMPLE_DIGITS}g}")
     if isinstance(value, dict):
-        return {key: _rounded(item) for key, item in value.items()}
+        return {key: rounded(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_rounded(item) for item in value]
+        return [rounded(item) for item in value]
     return value
 
 
@@ -114,7 +115,7 @@ def answer_examples(model: type[M], handler: Handler[M], examples: dict[str, dic
     answers = {
         name: {
             "summary": example["summary"],
-            "value": _rounded(orjson.loads(dump(_json(handler(model.model_validate_json(orjson.dumps(example["value"])), no_checkpoint))))),
+            "value": rounded(orjson.loads(dump(_json(handler(model.model_validate_json(orjson.dumps(example["value"])), no_checkpoint))))),
         }
         for name, example in examples.items()
     }

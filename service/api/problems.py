@@ -177,9 +177,28 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
-#: The error responses every computing route declares, for the OpenAPI docs.
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with: `Bearer` (or send the key as `X-API-Key`)",
+            "schema": {"type": "string"},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again (RFC 9110)",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+#: The error responses every computing route declares, for the OpenAPI docs (401: every operation but /livez).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"description": text, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    status: {
+        "description": text,
+        **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     for status, text in {
         400: "The body is not valid JSON (or not valid gzip).",
         401: "An API key is needed (only when the server is configured with keys).",

@@ -163,8 +163,8 @@ class ExplainResult:
             ExplainStep(
                 s["id"],
                 s["quantity"],
-                s["layer"],
-                s["point"],
+                s.get("layer"),
+                s.get("point"),
                 tuple(s["index"]),
                 s["symbol"],
                 s["formula"],

@@ -23,12 +23,11 @@ from service.schemas.base import WireModel
 from service.schemas.examples import BACKWARD_EXAMPLE, FORWARD_EXAMPLE
 from service.schemas.explain import Index, refuse
 from service.schemas.loss import to_engine_loss
+from service.schemas.names import DiagramShown, HighlightQuantity, StepReduction
 from service.schemas.requests import ForwardInputs, ForwardRequest, LossRequest
 from service.schemas.tensor import Points
 
-Shown = Literal["a", "z", "weights", "delta", "grad_weights"]
 NEURON_VALUES, EDGE_VALUES, NEEDS_T = ("a", "z", "delta"), ("weights", "grad_weights"), ("delta", "grad_weights")
-HighlightQuantity = Literal["a", "z", "delta", "grad_weights", "grad_bias", "grad_x", "loss"]
 
 DIAGRAM_EXAMPLE: dict[str, Any] = {**BACKWARD_EXAMPLE, "show": ["z", "weights", "delta"], "digits": 2}
 DIAGRAM_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -47,7 +46,7 @@ DIAGRAM_EXAMPLES: dict[str, dict[str, Any]] = {
 class HighlightIn(WireModel):
     """A step of the derivation, named as /v1/explain names it (0-based): it and the steps it depends on stand out."""
 
-    quantity: HighlightQuantity
+    quantity: HighlightQuantity = Field(description="the step's quantity, as /v1/explain names it")
     layer: Index | None = Field(None, description="0-based layer; absent for grad_x and loss")
     index: list[Index] | Index = Field(
         default_factory=list, description="the neuron k (an integer or [k]), [k, m] for grad_weights, [m] for grad_x, [] for loss"
@@ -102,8 +101,8 @@ class DiagramRequest(LossRequest):
     t: Points | None = Field(  # type: ignore[assignment]
         None, description="target, in the form of x; absent: the forward pass only (no δ, no ∂E/∂w)"
     )
-    reduction: Literal["sum", "mean"] = Field("sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch)")
-    show: list[Shown] | None = Field(
+    reduction: StepReduction = Field("sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch)")
+    show: list[DiagramShown] | None = Field(
         None,
         min_length=1,
         description="what to write: a, z, delta in the neurons (the first inside, the others below), weights, grad_weights on the "

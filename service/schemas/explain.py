@@ -16,19 +16,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from service.engine.explain import QUANTITIES, Selection, Step, count_per_filter, count_steps, sizes_of
-from service.engine.optimizers import Optimizer, OptimizerState
+from service.engine.explain import Selection, Step, count_per_filter, count_steps, sizes_of
+from service.engine.optimizers import Optimizer
+from service.engine.optimizers import OptimizerState as EngineState
 from service.errors import NonFiniteResult, invalid, pointer
 from service.limits import check_explain_steps
 from service.schemas.examples import BACKWARD_EXAMPLE, CLASSIFICATION_BACKWARD_EXAMPLE
-from service.schemas.optimizer import OptimizerSpec, OptimizerStateIn
+from service.schemas.names import Render, StepQuantity, StepReduction
+from service.schemas.optimizer import OptimizerSpec, OptimizerState
 from service.schemas.requests import LossInputs, LossRequest, extended
 
 CONVENTION = "W[k][m]: output neuron k ← input m (PyTorch's weight; a Keras kernel is its transpose)"
-Quantity = Literal["a", "z", "loss", "delta", "grad_weights", "grad_bias", "grad_x", "update", "loss_after"]
-Render = Literal["markdown", "latex", "text", "mathml", "none"]
 Index = Annotated[int, Field(ge=0)]
-assert set(QUANTITIES) == set(Quantity.__args__)  # type: ignore[attr-defined]
 
 EXPLAIN_EXAMPLE: dict[str, Any] = {**BACKWARD_EXAMPLE, "digits": 2, "render": "text"}
 EXPLAIN_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -59,7 +58,7 @@ class ExplainInputs(LossInputs):
     render: str
     selection: Selection
     optimizer: Optimizer | None
-    state: OptimizerState | None
+    state: EngineState | None
 
 
 class ExplainRequest(LossRequest):
@@ -67,7 +66,7 @@ class ExplainRequest(LossRequest):
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXPLAIN_EXAMPLE]})
 
-    reduction: Literal["sum", "mean"] = Field("sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch)")
+    reduction: StepReduction = Field("sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch)")
     digits: int = Field(
         4, ge=1, le=17, description="significant digits of the numbers in `substituted` and `rendered` (`value` is always full precision)"
     )
@@ -80,8 +79,8 @@ class ExplainRequest(LossRequest):
     optimizer: OptimizerSpec | None = Field(
         None, description="explain one update step too: each new weight and bias (`update`) and the loss after it (`loss_after`)"
     )
-    optimizer_state: OptimizerStateIn | None = Field(None, description="the state of the previous step (as /v1/train-step takes it)")
-    quantities: list[Quantity] | None = Field(None, min_length=1, description="only the steps of these quantities (absent: all)")
+    optimizer_state: OptimizerState | None = Field(None, description="the state of the previous step (as /v1/train-step takes it)")
+    quantities: list[StepQuantity] | None = Field(None, min_length=1, description="only the steps of these quantities (absent: all)")
     layers: list[Index] | None = Field(
         None, min_length=1, description="only the steps of these layers (0-based); loss, grad_x and loss_after have no layer and stay"
     )
@@ -149,16 +148,18 @@ class StepOut(BaseModel):
     """One line of the derivation: `symbol = formula = substituted = value`."""
 
     id: str = Field(description="quantity/layer/point/index, 0-based, e.g. `delta/0/0/2` (δ₃⁽¹⁾ of point 0) or `grad_weights/1/0/2`")
-    quantity: Quantity
-    layer: int | None = Field(description="0-based layer (null for loss, grad_x, loss_after)")
-    point: int | None = Field(description="0-based data point (null for a reduced step)")
+    quantity: StepQuantity = Field(description="what the step computes")
+    layer: int | SkipJsonSchema[None] = Field(None, description="0-based layer (absent for loss, grad_x, loss_after)")
+    point: int | SkipJsonSchema[None] = Field(None, description="0-based data point (absent for a reduced step)")
     index: list[int] = Field(description="0-based neuron index [k], or [k, m] for a weight")
     symbol: str = Field(description="LaTeX, 1-based as in the primer, e.g. \\delta^{(1)}_{3}")
     formula: str = Field(description="LaTeX: the rule applied (the primer's equation)")
     substituted: str = Field(description="LaTeX: the rule with the numbers put in, at `digits` significant digits")
     value: float = Field(description="the full-precision value: what /v1/backward (or /v1/train-step) returns for this quantity")
     depends_on: list[str] = Field(description="ids of the earlier steps whose values `substituted` uses")
-    derivative: str | None = Field(description="for a δ step, the activation's derivative written out and evaluated (LaTeX); else null")
+    derivative: str | SkipJsonSchema[None] = Field(
+        None, description="for a δ step, the activation's derivative written out and evaluated (LaTeX); absent for other steps"
+    )
 
 
 class ExplainResponse(BaseModel):
@@ -181,15 +182,15 @@ def explain_body(steps: Sequence[Step], rendered: str | None) -> dict[str, Any]:
             {
                 "id": s.id,
                 "quantity": s.quantity,
-                "layer": s.layer,
-                "point": s.point,
+                **({"layer": s.layer} if s.layer is not None else {}),
+                **({"point": s.point} if s.point is not None else {}),
                 "index": list(s.index),
                 "symbol": s.symbol,
                 "formula": s.formula,
                 "substituted": s.substituted,
                 "value": s.value,
                 "depends_on": list(s.depends_on),
-                "derivative": s.derivative,
+                **({"derivative": s.derivative} if s.derivative is not None else {}),
             }
             for s in steps
         ],

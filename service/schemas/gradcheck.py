@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from service.engine.gradcheck import Comparison, GradcheckResult, cost
 from service.errors import invalid, pointer
@@ -44,19 +45,27 @@ class GradcheckRequest(LossRequest):
 
 
 class ComparisonOut(BaseModel):
+    """Analytic gradients against finite differences, over one tensor's entries."""
+
     max_abs_error: float = Field(description="max |analytic − numerical| over the tensor's entries")
     max_rel_error: float = Field(description="max |analytic − numerical| / max(|numerical|, atol)")
     passed: bool = Field(description="every entry within atol + rtol·|numerical|")
 
 
 class LayerCheckOut(BaseModel):
-    weights: ComparisonOut
-    bias: ComparisonOut | None = Field(None, description="absent for a layer without bias")
+    """One layer's check: its W and, if it has one, its b."""
+
+    weights: ComparisonOut = Field(description="∂E/∂W⁽ˡ⁾ against finite differences in W⁽ˡ⁾")
+    bias: ComparisonOut | SkipJsonSchema[None] = Field(
+        None, description="∂E/∂b⁽ˡ⁾ against finite differences; absent for a layer without bias"
+    )
 
 
 class GradcheckResponse(BaseModel):
+    """Per layer and for x, how far backpropagation's gradients are from central finite differences."""
+
     passed: bool = Field(description="every layer's weights and bias, and x, passed")
-    layers: list[LayerCheckOut]
+    layers: list[LayerCheckOut] = Field(description="per layer, the first layer first")
     x: ComparisonOut = Field(description="∂E/∂x against finite differences in x")
 
 

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.engine import Activation, get_activation
-from service.engine.initializers import BIAS_INITIALIZERS, initializer_names
 from service.errors import invalid, pointer
 from service.limits import check_init_parameters
 from service.schemas.base import WireModel
 from service.schemas.named import build
-from service.schemas.network import ActivationSpec
-from service.schemas.responses import NetworkOut
-
-if TYPE_CHECKING:
-    InitializerName = str
-    BiasInitializerName = str
-else:  # the engine's names, so the docs list them and pydantic refuses any other
-    InitializerName = Literal[tuple(initializer_names())]
-    BiasInitializerName = Literal[BIAS_INITIALIZERS]
+from service.schemas.names import BiasInitializerName, InitializerName
+from service.schemas.network import ActivationSpec, Network
 
 INIT_EXAMPLE: dict[str, Any] = {
     "sizes": [2, 3, 2],
@@ -84,4 +76,6 @@ class InitRequest(WireModel):
 
 
 class InitResponse(BaseModel):
-    network: NetworkOut = Field(description="ready to send as `network` to /v1/forward, /v1/backward, /v1/train-step or /v1/train")
+    """The new network."""
+
+    network: Network = Field(description="ready to send as `network` to /v1/forward, /v1/backward, /v1/train-step or /v1/train")

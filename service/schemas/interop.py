@@ -13,8 +13,7 @@ from service.interop import ExportFormatName, FormatName, Imported
 from service.limits import LayerShape, check_network
 from service.schemas.base import WireModel
 from service.schemas.files import Upload
-from service.schemas.network import Dtype, NetworkIn
-from service.schemas.responses import NetworkOut
+from service.schemas.network import Dtype, Network
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def import_body(imported: Imported) -> dict[str, Any]:
 class ExportRequest(WireModel):
     """A network to write as a file."""
 
-    network: NetworkIn
+    network: Network = Field(description="the network to write; W out × in (a Keras kernel is written as its transpose)")
     dtype: Dtype = Field("float32", description="the dtype of the file's tensors (float32: what Keras, PyTorch and ONNX use by default)")
 
     def to_engine(self) -> tuple[dict[str, Any], str]:
@@ -83,7 +82,9 @@ class ExportRequest(WireModel):
 
 
 class ImportResponse(BaseModel):
-    network: NetworkOut = Field(description="ready to send as `network` to /v1/forward, /v1/backward, /v1/train-step or /v1/train")
+    """The network read from the file, in the service's form, and what was read from where."""
+
+    network: Network = Field(description="ready to send as `network` to /v1/forward, /v1/backward, /v1/train-step or /v1/train")
     source: dict[str, Any] = Field(
         description="what was read: the format, each layer's tensors (key in the file, shape and dtype as stored, whether it was "
         "transposed), where each activation came from, and the layers skipped (e.g. Dropout) with the reason"

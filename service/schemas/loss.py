@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from service.engine.losses import Loss, get_loss, loss_names
+from pydantic import Field
+
+from service.engine.losses import Loss, get_loss
 from service.errors import pointer
 from service.schemas.named import NamedObject, build, name_or_object
-
-if TYPE_CHECKING:
-    LossName = str
-else:  # the engine's names, so the docs list them and pydantic refuses any other
-    LossName = Literal[tuple(loss_names())]
+from service.schemas.names import LossName
 
 
 class LossObject(NamedObject):
     """A loss with parameters, e.g. ``{"name": "huber", "delta": 1.0}``; GET /v1/losses lists them."""
 
-    name: LossName
+    name: LossName = Field(description="the loss; its parameters are the object's other members")
 
 
 if TYPE_CHECKING:

@@ -1,25 +1,25 @@
-"""The network on the wire, and its conversion to the engine's layers."""
+"""The network on the wire, and its conversion to the engine's layers.
+
+:class:`Network` is both what a request sends and what a response returns (a train step's
+updated network, /v1/networks/init's new one): one schema, so a client sends back what it got.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field
 
-from service.engine import Layer, get_activation
-from service.engine.activations import activation_names
+from service.engine import Layer as EngineLayer
+from service.engine import get_activation
 from service.errors import invalid, pointer
 from service.limits import LayerShape
 from service.schemas.base import WireModel
 from service.schemas.named import NamedObject, build, name_or_object
+from service.schemas.names import ActivationName
+from service.schemas.names import Dtype as Dtype  # re-exported: requests take it from here
 from service.schemas.tensor import Matrix, Vector
-
-if TYPE_CHECKING:
-    ActivationName = str
-else:  # the engine's names, so the docs list them and pydantic refuses any other
-    ActivationName = Literal[tuple(activation_names())]
-Dtype = Literal["float64", "float32"]
 
 
 class ActivationObject(NamedObject):
@@ -28,7 +28,7 @@ class ActivationObject(NamedObject):
     The parameters each activation takes, with defaults and ranges, are listed by GET /v1/activations.
     """
 
-    name: ActivationName
+    name: ActivationName = Field(description="the activation; its parameters are the object's other members")
 
 
 if TYPE_CHECKING:
@@ -37,14 +37,14 @@ else:
     ActivationSpec = name_or_object(ActivationName, ActivationObject)
 
 
-class LayerIn(WireModel):
-    """A dense layer: a = W z⁽ˡ⁻¹⁾ + b, z = h(a)."""
+class Layer(WireModel):
+    """A dense layer: a = W z⁽ˡ⁻¹⁾ + b, z = h(a). Responses return layers in this form, the activation as it was sent."""
 
     weights: Matrix = Field(description="W, K × M: one row per output neuron (PyTorch's `weight`; Keras's kernel transposed)")
     bias: Vector | None = Field(None, description="b, K entries; absent or null for no bias")
     activation: ActivationSpec = Field("linear", description="h: a name, or an object with `name` and parameters")
 
-    def to_engine(self, index: int, dtype: np.dtype[Any]) -> Layer:
+    def to_engine(self, index: int, dtype: np.dtype[Any]) -> EngineLayer:
         """The engine's layer; checks the bias length and builds the activation."""
         K = self.weights.shape[0]
         if self.bias is not None and self.bias.shape[0] != K:
@@ -58,15 +58,19 @@ class LayerIn(WireModel):
             )
         h = build(self.activation, get_activation, pointer("network", "layers", index, "activation"))
         b = None if self.bias is None else self.bias.astype(dtype, copy=False)
-        return Layer(self.weights.astype(dtype, copy=False), b, h)
+        return EngineLayer(self.weights.astype(dtype, copy=False), b, h)
 
 
-class NetworkIn(WireModel):
-    """A dense feed-forward network: layer l's weights have as many columns as layer l−1 has rows."""
+class Network(WireModel):
+    """A dense feed-forward network: layer l's weights have as many columns as layer l−1 has rows.
 
-    layers: list[LayerIn] = Field(min_length=1, fail_fast=True)  # a list of 10M bad layers: one error, not 10M
+    The same schema in requests and responses: send a returned network back unchanged.
+    """
 
-    def to_engine(self, dtype: np.dtype[Any]) -> list[Layer]:
+    # a list of 10M bad layers: one error, not 10M
+    layers: list[Layer] = Field(min_length=1, fail_fast=True, description="layer 1 (the input's) first, the output layer last")
+
+    def to_engine(self, dtype: np.dtype[Any]) -> list[EngineLayer]:
         """The engine's layers, after checking that consecutive sizes fit (M⁽ˡ⁾ = K⁽ˡ⁻¹⁾)."""
         errors = []
         for l in range(1, len(self.layers)):

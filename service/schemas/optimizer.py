@@ -12,7 +12,8 @@ Each optimizer's model is derived from its entry in the engine's registry
 The state is sent back by the client on the next step; the service keeps none.
 On the wire it is ``{"step": n, "slots": {slot: [{"weights": …, "bias": …}, …]}}``
 with one entry per layer, shaped like that layer's W and b. Slot names are
-torch.optim's state keys (``momentum_buffer``, ``exp_avg``, …).
+torch.optim's state keys (``momentum_buffer``, ``exp_avg``, …). :class:`OptimizerState` is
+both what a response returns and what the next request sends: one schema for both.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from pydantic.types import FailFast
 from service.engine.arrays import Array
 from service.engine.errors import EngineError, ParameterError
 from service.engine.network import Layer
-from service.engine.optimizers import OPTIMIZERS, Optimizer, OptimizerState, get_optimizer
+from service.engine.optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from service.engine.optimizers import OptimizerState as EngineState
 from service.engine.parameters import flatten, unflatten
 from service.engine.registry import Entry, Spec
 from service.errors import invalid, pointer
@@ -71,7 +73,9 @@ def _model(entry: Entry[Optimizer]) -> type[OptimizerObject]:
     """The wire model of one optimizer: ``name`` fixed to its name, then its hyperparameters with defaults and bounds."""
     described = entry.describe
     doc = f"{described.name}: {described.formula}" + (f". {described.keras_difference}" if described.keras_difference else "")
-    fields: dict[str, Any] = {"name": (Literal[described.name], ...)}
+    fields: dict[str, Any] = {
+        "name": (Literal[described.name], Field(description="the optimizer; its hyperparameters are the other members"))
+    }
     fields.update({spec.name: _field(spec) for spec in entry.specs})
     return create_model(entry.title, __base__=OptimizerObject, __doc__=doc, **fields)
 
@@ -103,27 +107,36 @@ else:
     ]
 
 
-class SlotIn(WireModel):
+class Slot(WireModel):
     """One layer's share of an optimizer slot, shaped like its W and b."""
 
-    weights: Matrix
-    bias: Vector | None = None
+    weights: Matrix = Field(description="the slot's values for W, shaped like the layer's weights")
+    bias: Vector | None = Field(None, description="the slot's values for b; null (or absent) for a layer without bias")
 
 
-class OptimizerStateIn(WireModel):
-    """The optimizer state returned by the previous step.
+def _slot_names(schema: dict[str, Any]) -> None:
+    # The keys are validated as strings, so that an unknown slot gets a message naming the optimizer's slots;
+    # the document still lists the names a slot may have.
+    schema["propertyNames"] = {"$ref": "#/components/schemas/SlotName"}
 
-    Send it back unchanged. A state with ``step`` 0 may leave out slots (they start
-    as torch.optim starts them); after that every slot of the optimizer must be there.
+
+class OptimizerState(WireModel):
+    """The optimizer state a train step returns: send it back unchanged with the next step.
+
+    A state with ``step`` 0 may leave out slots (they start as torch.optim starts them);
+    after that every slot of the optimizer must be there.
     """
 
     step: int = Field(ge=0, description="steps taken so far (t − 1 for the next step's bias corrections)")
     # fail fast and few keys: a body of 10M bad entries must cost one error, not 10M (12 GB)
-    slots: dict[str, Annotated[list[SlotIn], FailFast()]] = Field(
-        default_factory=dict, max_length=16, description="per slot (torch.optim's state key, e.g. `exp_avg`), one entry per layer"
+    slots: dict[str, Annotated[list[Slot], FailFast()]] = Field(
+        default_factory=dict,
+        max_length=16,
+        description="per slot (torch.optim's state key, e.g. `exp_avg`), one entry per layer",
+        json_schema_extra=_slot_names,
     )
 
-    def to_engine(self, optimizer: Optimizer, layers: Sequence[Layer]) -> OptimizerState:
+    def to_engine(self, optimizer: Optimizer, layers: Sequence[Layer]) -> EngineState:
         """The engine's state; every slot must be the optimizer's and shaped like the parameters."""
         errors: list[tuple[str, str]] = []
         for name in sorted(self.slots.keys() - set(optimizer.slots)):
@@ -160,11 +173,11 @@ class OptimizerStateIn(WireModel):
                 slots[name] = flatten(per_param)
         if errors:
             raise invalid(errors)
-        return OptimizerState(self.step, slots)
+        return EngineState(self.step, slots)
 
 
-def state_to_wire(state: OptimizerState, layers: Sequence[Layer]) -> dict[str, Any]:
-    """The engine's state in the wire form that :class:`OptimizerStateIn` reads back."""
+def state_to_wire(state: EngineState, layers: Sequence[Layer]) -> dict[str, Any]:
+    """The engine's state in the wire form that :class:`OptimizerState` reads back."""
     slots = {name: [{"weights": W, "bias": b} for W, b in unflatten(layers, arrays)] for name, arrays in state.slots.items()}
     return {"step": state.step, "slots": slots}
 

@@ -15,11 +15,16 @@ class ErrorItem(BaseModel):
 
 
 class Problem(BaseModel):
-    """An error response (RFC 9457 problem details)."""
+    """An error response (RFC 9457 problem details); every member is always sent."""
 
-    type: str = Field(examples=["urn:gradient-service:problem:invalid-request"])
-    title: str = Field(examples=["Invalid request"])
-    status: int = Field(examples=[422])
-    detail: str = Field(examples=["network.layers[1]: weights have 2 columns but layer 0 has 3 outputs"])
-    errors: list[ErrorItem] = Field(default_factory=list, description=f"at most {MAX_LISTED_ERRORS} items")
-    errors_omitted: int = Field(0, description="how many further errors were not listed")
+    type: str = Field(description="the kind of problem, a URN", examples=["urn:gradient-service:problem:invalid-request"])
+    title: str = Field(description="a short summary of the kind of problem", examples=["Invalid request"])
+    status: int = Field(description="the HTTP status code of the response", examples=[422])
+    detail: str = Field(
+        description="what went wrong with this request and how to fix it",
+        examples=["network.layers[1]: weights have 2 columns but layer 0 has 3 outputs"],
+    )
+    errors: list[ErrorItem] = Field(
+        description=f"each thing wrong and where (empty if none is pointed at); at most {MAX_LISTED_ERRORS} items"
+    )
+    errors_omitted: int = Field(description="how many further errors were not listed")

@@ -8,27 +8,27 @@ frozen dataclass: the handler (service/handlers/) then runs the engine on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import ConfigDict, Field
 
 from service.engine import Layer, Loss
 from service.engine.arrays import Array
-from service.engine.optimizers import Optimizer, OptimizerState
+from service.engine.optimizers import Optimizer
+from service.engine.optimizers import OptimizerState as EngineState
 from service.engine.regularization import NONE, Regularization
 from service.errors import invalid, pointer
 from service.limits import check_extras, check_network
 from service.schemas.base import WireModel
 from service.schemas.examples import BACKWARD_EXAMPLE, FORWARD_EXAMPLE, TRAIN_STEP_EXAMPLE
 from service.schemas.loss import LossSpec, to_engine_loss
-from service.schemas.network import Dtype, NetworkIn
-from service.schemas.optimizer import OptimizerSpec, OptimizerStateIn
+from service.schemas.names import BackwardQuantity, Dtype, ForwardQuantity, Reduction, ResponseEncoding, StepReduction
+from service.schemas.network import Network
+from service.schemas.optimizer import OptimizerSpec, OptimizerState
 from service.schemas.regularization import RegularizationIn
 from service.schemas.tensor import Points
 
-ForwardQuantity = Literal["a", "z"]
-BackwardQuantity = Literal["a", "z", "delta", "grad_weights", "grad_bias"]
 _ENCODING_DOC = "json: arrays as JSON arrays; base64: every array of the response as a binary tensor {dtype, shape, b64}"
 _INCLUDE_DOC = "the per-layer quantities to send back (all by default); list only those you read"
 
@@ -64,7 +64,7 @@ class TrainStepInputs(LossInputs):
     """The gradients, the optimizer (clipping included), its state and the weight penalty."""
 
     optimizer: Optimizer
-    state: OptimizerState
+    state: EngineState
     regularization: Regularization
 
 
@@ -82,10 +82,10 @@ class ForwardRequest(WireModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [FORWARD_EXAMPLE]})
 
-    network: NetworkIn
+    network: Network = Field(description="the network: its layers, the first layer (whose weights have M⁽¹⁾ columns) first")
     x: Points = Field(description="x = z⁽⁰⁾: one data point (M⁽¹⁾ numbers) or a batch (one row per point)")
     dtype: Dtype = Field("float64", description="float64 (exact teaching numbers) or float32 (what Keras/PyTorch compute by default)")
-    response_encoding: Literal["json", "base64"] = Field("json", description=_ENCODING_DOC)
+    response_encoding: ResponseEncoding = Field("json", description=_ENCODING_DOC)
     include: list[ForwardQuantity] = Field(["a", "z"], description=_INCLUDE_DOC)
 
     def to_engine(self) -> ForwardInputs:
@@ -120,7 +120,7 @@ class LossRequest(ForwardRequest):
         description="E: a name, or an object with `name` and parameters (GET /v1/losses); "
         "half_sse is the primer's ½Σ(y−t)², mse the Keras/PyTorch mean over outputs",
     )
-    reduction: Literal["sum", "mean", "none"] = Field(
+    reduction: Reduction = Field(
         "sum",
         description="over the batch: sum (Bishop, the primer), mean (Keras/PyTorch) or none "
         "(`loss` is then the per-point list Eₙ and the gradients are those of Σₙ Eₙ)",
@@ -193,11 +193,11 @@ class TrainStepRequest(LossRequest):
 
     model_config = ConfigDict(json_schema_extra={"examples": [TRAIN_STEP_EXAMPLE]})
 
-    reduction: Literal["sum", "mean"] = Field(
+    reduction: StepReduction = Field(
         "sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch); a step needs one loss, so no none"
     )
     optimizer: OptimizerSpec = Field(description="the optimizer (`name`), its hyperparameters (torch.optim's) and gradient clipping")
-    optimizer_state: OptimizerStateIn | None = Field(
+    optimizer_state: OptimizerState | None = Field(
         None, description="the `optimizer_state` of the previous response; absent or null on the first step"
     )
     regularization: RegularizationIn | None = Field(
@@ -208,6 +208,6 @@ class TrainStepRequest(LossRequest):
         """The loss's inputs, the engine's optimizer (clipping included), its state checked against the network's shapes, the penalty."""
         inputs = super().to_engine()
         optimizer = self.optimizer.to_engine()
-        state = OptimizerState() if self.optimizer_state is None else self.optimizer_state.to_engine(optimizer, inputs.layers)
+        state = EngineState() if self.optimizer_state is None else self.optimizer_state.to_engine(optimizer, inputs.layers)
         regularization = NONE if self.regularization is None else self.regularization.to_engine()
         return TrainStepInputs(**extended(inputs), optimizer=optimizer, state=state, regularization=regularization)

@@ -20,54 +20,70 @@ from service.engine.arrays import Array
 from service.engine.extras import PerExample
 from service.engine.network import Gradients, Layer, Trace
 from service.engine.training import Step
-from service.schemas.optimizer import state_to_wire
-from service.schemas.tensor import MATRIX, TENSOR, VECTOR, TensorDtype, to_wire, wire_form
+from service.schemas.names import Dtype
+from service.schemas.network import Network
+from service.schemas.optimizer import OptimizerState, state_to_wire
+from service.schemas.tensor import MATRIX, TENSOR, VECTOR, to_wire, wire_form
 
 
-class TensorOut(BaseModel):
+class Tensor(BaseModel):
     """An array as a binary tensor (with ``"response_encoding": "base64"``); read it as the request's tensors are sent."""
 
-    dtype: TensorDtype = Field(description="the request's dtype")
+    dtype: Dtype = Field(description="the request's dtype")
     shape: list[int] = Field(description="the array's shape, e.g. [N, K] for a batch")
     b64: str = Field(description="base64 (RFC 4648, padded) of the little-endian bytes in row-major (C) order")
 
 
 _Vector = Annotated[list[float], Tag(VECTOR)]
 _Matrix = Annotated[list[list[float]], Tag(MATRIX)]
-_Tensor = Annotated[TensorOut, Tag(TENSOR)]
+_Tensor = Annotated[Tensor, Tag(TENSOR)]
 #: Per-point arrays (a vector for one point, a matrix for a batch), matrices and vectors, each JSON or binary (oneOf).
 Floats = Annotated[_Vector | _Matrix | _Tensor, Discriminator(wire_form)]
 Rows = Annotated[_Matrix | _Tensor, Discriminator(wire_form)]
 Row = Annotated[_Vector | _Tensor, Discriminator(wire_form)]
+#: Per-point matrices (one K × M matrix per point; a batch of them is N × K × M), JSON or binary.
+PerPointRows = list[list[list[float]]] | list[list[float]] | Tensor
+#: A number per point (a vector for a batch, a number for one point), JSON or binary.
+PerPointNumbers = list[float] | float | Tensor
+#: A field that is absent from the response unless asked for: never null, so the document has no null either.
+Absent = SkipJsonSchema[None]
 _UNLESS = "; absent unless listed in the request's `include`"
 
 
 class LayerForward(BaseModel):
-    a: Floats | SkipJsonSchema[None] = Field(None, description="a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾, per point" + _UNLESS)
-    z: Floats | SkipJsonSchema[None] = Field(None, description="z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾), per point" + _UNLESS)
+    """One layer's forward pass (the quantities listed in the request's `include`)."""
+
+    a: Floats | Absent = Field(None, description="a⁽ˡ⁾ = W⁽ˡ⁾ z⁽ˡ⁻¹⁾ + b⁽ˡ⁾, per point" + _UNLESS)
+    z: Floats | Absent = Field(None, description="z⁽ˡ⁾ = h⁽ˡ⁾(a⁽ˡ⁾), per point" + _UNLESS)
 
 
 class LayerGradients(LayerForward):
-    delta: Floats | SkipJsonSchema[None] = Field(None, description="δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ (primer eq. 7), per point" + _UNLESS)
-    grad_weights: Rows | SkipJsonSchema[None] = Field(None, description="∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾, K × M, reduced over the batch" + _UNLESS)
-    grad_bias: Row | SkipJsonSchema[None] = Field(None, description="∂E/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾; absent for a layer without bias" + _UNLESS)
+    """One layer's forward pass, propagated error and gradients (those listed in the request's `include`)."""
+
+    delta: Floats | Absent = Field(None, description="δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾ (primer eq. 7), per point" + _UNLESS)
+    grad_weights: Rows | Absent = Field(None, description="∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ᵀ Z⁽ˡ⁻¹⁾, K × M, reduced over the batch" + _UNLESS)
+    grad_bias: Row | Absent = Field(None, description="∂E/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾; absent for a layer without bias" + _UNLESS)
 
 
 class LayerBackward(LayerGradients):
-    per_example_grad_weights: list[list[list[float]]] | list[list[float]] | TensorOut | None = Field(
+    """One layer's backpropagation, and its per-example gradients when they were asked for."""
+
+    per_example_grad_weights: PerPointRows | Absent = Field(
         None, description="∂Eₙ/∂W⁽ˡ⁾ = δₙ⁽ˡ⁾ z⁽ˡ⁻¹⁾ₙᵀ per point (N × K × M); only with per_example_gradients"
     )
-    per_example_grad_bias: Floats | SkipJsonSchema[None] = Field(
+    per_example_grad_bias: Floats | Absent = Field(
         None, description="∂Eₙ/∂b⁽ˡ⁾ = δₙ⁽ˡ⁾ per point; only with per_example_gradients, for a layer with bias"
     )
-    per_example_grad_norm: list[float] | float | TensorOut | None = Field(
+    per_example_grad_norm: PerPointNumbers | Absent = Field(
         None, description="‖(∂Eₙ/∂W⁽ˡ⁾, ∂Eₙ/∂b⁽ˡ⁾)‖₂ per point; only with per_example_gradients"
     )
 
 
 class ForwardResponse(BaseModel):
+    """The network's output and every layer's a and z."""
+
     y: Floats = Field(description="y = z⁽ᴸ⁾, per point")
-    layers: list[LayerForward]
+    layers: list[LayerForward] = Field(description="per layer, the first layer first")
 
 
 class GradientsResponse(BaseModel):
@@ -76,48 +92,31 @@ class GradientsResponse(BaseModel):
     loss: float = Field(description="E, reduced over the batch")
     y: Floats = Field(description="y = z⁽ᴸ⁾, per point")
     grad_x: Floats = Field(description="∂E/∂x, per point")
-    layers: list[LayerGradients]
+    layers: list[LayerGradients] = Field(description="per layer, the first layer first")
 
 
 class BackwardResponse(GradientsResponse):
-    loss: float | list[float] | TensorOut = Field(  # type: ignore[assignment]
+    """What backpropagation computes, and the opt-in extras that were asked for."""
+
+    loss: float | list[float] | Tensor = Field(  # type: ignore[assignment]
         description="E, reduced over the batch; for reduction none the per-point Eₙ (in the form of x)"
     )
-    layers: list[LayerBackward]  # type: ignore[assignment]
-    per_example_grad_norm: list[float] | float | TensorOut | None = Field(
+    layers: list[LayerBackward] = Field(description="per layer, the first layer first")  # type: ignore[assignment]
+    per_example_grad_norm: PerPointNumbers | Absent = Field(
         None, description="‖∂Eₙ/∂θ‖₂ over all layers' parameters, per point; only with per_example_gradients"
     )
-    input_jacobian: list[list[list[float]]] | list[list[float]] | TensorOut | None = Field(
-        None, description="∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾ each; only with input_jacobian"
-    )
-
-
-class LayerOut(BaseModel):
-    weights: Rows
-    bias: Row | SkipJsonSchema[None] = None
-    activation: Any
-
-
-class NetworkOut(BaseModel):
-    layers: list[LayerOut]
-
-
-class SlotOut(BaseModel):
-    weights: Rows
-    bias: Row | None = None
-
-
-class OptimizerStateOut(BaseModel):
-    step: int
-    slots: dict[str, list[SlotOut]]
+    input_jacobian: PerPointRows | Absent = Field(None, description="∂y/∂x per point, K⁽ᴸ⁾ × M⁽¹⁾ each; only with input_jacobian")
 
 
 class TrainStepResponse(GradientsResponse):
-    """With `regularization`, `loss` is E + P and `grad_weights` is ∂(E + P)/∂W (before any clipping)."""
+    """The gradients at θ before the step, and the network and optimizer state after it.
+
+    With `regularization`, `loss` is E + P and `grad_weights` is ∂(E + P)/∂W (before any clipping).
+    """
 
     penalty: float = Field(description="P, the regularization penalty included in `loss` (0 without regularization)")
-    network: NetworkOut = Field(description="the network after the step")
-    optimizer_state: OptimizerStateOut = Field(description="send this back as `optimizer_state` on the next step")
+    network: Network = Field(description="the network after the step: send it back as `network` with the next step")
+    optimizer_state: OptimizerState = Field(description="send this back as `optimizer_state` with the next step")
 
 
 def _per_point(value: Array, batched: bool) -> Array:

@@ -15,7 +15,7 @@ The JSON Schema of each type is a ``oneOf`` of its two forms.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 import pybase64
@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from service.engine.arrays import Array
 from service.schemas.base import WireModel
+from service.schemas.names import Dtype
 
 #: Labels of a choice between wire forms are written <like-this>; they appear in
 #: pydantic's error locations and are dropped when those become JSON Pointers.
@@ -32,7 +33,6 @@ VECTOR, MATRIX, POINTS, TENSOR = "<vector>", "<matrix>", "<points>", "<tensor>"
 
 #: The dtypes a binary tensor may have, with their little-endian NumPy types.
 DTYPES: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
-TensorDtype = Literal["float32", "float64"]
 
 _FLOAT = core_schema.float_schema(strict=True, allow_inf_nan=False)
 
@@ -113,7 +113,7 @@ def _shape(ranks: tuple[int, ...], doc: str) -> Any:
 
 
 class _TensorIn(WireModel):
-    dtype: TensorDtype = Field(description=_DTYPE_DOC)
+    dtype: Dtype = Field(description=_DTYPE_DOC)
     shape: list[Dim]
     b64: Annotated[Array, _Base64()] = Field(description=_B64_DOC, json_schema_extra={"contentEncoding": "base64"})
 

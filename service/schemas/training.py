@@ -17,10 +17,12 @@ from service.engine.training import Epoch
 from service.errors import pointer
 from service.limits import check_train_steps
 from service.schemas.examples import TRAIN_STEP_EXAMPLE
+from service.schemas.network import Network
+from service.schemas.optimizer import OptimizerState as WireState
 from service.schemas.optimizer import state_to_wire
 from service.schemas.problem import Problem
 from service.schemas.requests import TrainStepInputs, TrainStepRequest, extended
-from service.schemas.responses import NetworkOut, OptimizerStateOut, network_body
+from service.schemas.responses import network_body
 
 TRAIN_EXAMPLE: dict[str, Any] = {
     **TRAIN_STEP_EXAMPLE,
@@ -76,14 +78,14 @@ class TrainResponse(BaseModel):
     epoch_losses: list[float] = Field(
         description="per epoch: the mean of its step losses weighted by batch size (what Keras's fit reports)"
     )
-    network: NetworkOut = Field(description="the network after the last step")
-    optimizer_state: OptimizerStateOut = Field(description="send this back as `optimizer_state` to continue training")
+    network: Network = Field(description="the network after the last step")
+    optimizer_state: WireState = Field(description="send this back as `optimizer_state` to continue training")
 
 
 class EpochEvent(BaseModel):
     """A line of the NDJSON stream, sent as each epoch ends."""
 
-    event: Literal["epoch"]
+    event: Literal["epoch"] = Field(description="the kind of line: an epoch ended")
     epoch: int = Field(description="1-based number of the epoch that ended")
     epochs: int = Field(description="epochs requested")
     loss: float = Field(description="the epoch's loss, as in `epoch_losses`")
@@ -93,13 +95,13 @@ class EpochEvent(BaseModel):
 class ResultEvent(TrainResponse):
     """The last line of the NDJSON stream: the whole result."""
 
-    event: Literal["result"]
+    event: Literal["result"] = Field(description="the kind of line: the result, the last line")
 
 
 class ErrorEvent(Problem):
     """The last line of the NDJSON stream if a later epoch failed (e.g. overflowed); the earlier lines stand."""
 
-    event: Literal["error"]
+    event: Literal["error"] = Field(description="the kind of line: an error, the last line")
 
 
 class TrainEvent(RootModel[Annotated[EpochEvent | ResultEvent | ErrorEvent, Field(discriminator="event")]]):

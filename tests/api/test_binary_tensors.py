@@ -191,10 +191,10 @@ def test_a_tensor_for_x_and_a_vector_tensor_for_bias(client: TestClient) -> None
 
 
 def test_a_float32_tensor_becomes_a_writable_float32_array_without_a_copy() -> None:
-    from service.schemas.network import LayerIn
+    from service.schemas.network import Layer
 
     W = np.arange(6, dtype=np.float32).reshape(3, 2)
-    layer = LayerIn.model_validate_json(orjson.dumps({"weights": tensor(W)}))
+    layer = Layer.model_validate_json(orjson.dumps({"weights": tensor(W)}))
     assert layer.weights.dtype == np.float32
     assert not layer.weights.flags.owndata  # a view of the decoded bytes
     assert layer.weights.flags.writeable  # an optimizer may update its state in place

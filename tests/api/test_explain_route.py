@@ -35,7 +35,7 @@ def explained(client: TestClient, **extra: Any) -> dict[str, Any]:
 
 def expected_value(step: dict[str, Any], backward: dict[str, Any], batched: bool, x: np.ndarray) -> float:
     """The number /v1/backward returns for the quantity of ``step`` (a batch's per-point term of ∂E/∂w: δₙₖ zₙₘ)."""
-    q, l, n, i = step["quantity"], step["layer"], step["point"], step["index"]
+    q, l, n, i = step["quantity"], step.get("layer"), step.get("point"), step["index"]
     layers = backward["layers"]
     if q in ("a", "z", "delta"):
         values = np.array(layers[l][q])
@@ -70,12 +70,12 @@ def test_every_step_value_equals_backwards_quantity(client: TestClient, request_
     for step in body["steps"]:
         assert all(d in seen for d in step["depends_on"]), step["id"]
         seen.add(step["id"])
-        if step["quantity"] == "loss" and step["point"] is not None:
+        if step["quantity"] == "loss" and step.get("point") is not None:
             continue  # Eₙ of a batch: /v1/backward reduces it; their mean is checked below against E
         np.testing.assert_allclose(step["value"], expected_value(step, backward, batched, x), rtol=RTOL, atol=0, err_msg=step["id"])
     assert {s["quantity"] for s in body["steps"]} >= {"a", "z", "loss", "delta", "grad_weights", "grad_x"}
     if batched:
-        per_point = [s["value"] for s in body["steps"] if s["quantity"] == "loss" and s["point"] is not None]
+        per_point = [s["value"] for s in body["steps"] if s["quantity"] == "loss" and s.get("point") is not None]
         np.testing.assert_allclose(np.mean(per_point), backward["loss"], rtol=RTOL)  # reduction mean
 
 

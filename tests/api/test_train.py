@@ -95,9 +95,20 @@ def test_without_shuffle_or_batch_size_each_epoch_is_one_full_batch_step(client:
     assert got["losses"][0] == first["loss"]
 
 
-def test_ndjson_streams_one_line_per_epoch_then_the_result(client: TestClient, request_body: dict[str, Any]) -> None:
+#: The two ways to ask for the stream: /v1/train with an Accept header, and /v1/train/stream (what the document offers generators).
+STREAMS = pytest.mark.parametrize(
+    ("path", "headers"),
+    [("/v1/train", {"Accept": "application/x-ndjson"}), ("/v1/train/stream", {})],
+    ids=["accept", "stream-path"],
+)
+
+
+@STREAMS
+def test_ndjson_streams_one_line_per_epoch_then_the_result(
+    client: TestClient, request_body: dict[str, Any], path: str, headers: dict[str, str]
+) -> None:
     whole = client.post("/v1/train", json=request_body).json()
-    with client.stream("POST", "/v1/train", json=request_body, headers={"Accept": "application/x-ndjson"}) as r:
+    with client.stream("POST", path, json=request_body, headers=headers) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("application/x-ndjson")
         lines = [json.loads(line) for line in r.iter_lines() if line]
@@ -110,15 +121,21 @@ def test_ndjson_streams_one_line_per_epoch_then_the_result(client: TestClient, r
     assert result == whole
 
 
-def test_a_bad_request_is_a_problem_before_the_stream_starts(client: TestClient, request_body: dict[str, Any]) -> None:
-    r = client.post("/v1/train", json={**request_body, "t": [[1.0]] * N}, headers={"Accept": "application/x-ndjson"})
+@STREAMS
+def test_a_bad_request_is_a_problem_before_the_stream_starts(
+    client: TestClient, request_body: dict[str, Any], path: str, headers: dict[str, str]
+) -> None:
+    r = client.post(path, json={**request_body, "t": [[1.0]] * N}, headers=headers)
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
 
 
-def test_overflow_in_a_later_epoch_ends_the_stream_with_an_error_line(client: TestClient, request_body: dict[str, Any]) -> None:
+@STREAMS
+def test_overflow_in_a_later_epoch_ends_the_stream_with_an_error_line(
+    client: TestClient, request_body: dict[str, Any], path: str, headers: dict[str, str]
+) -> None:
     body = {**request_body, "optimizer": {"name": "sgd", "learning_rate": 1e6}, "regularization": None, "epochs": 50}
-    r = client.post("/v1/train", json=body, headers={"Accept": "application/x-ndjson"})
+    r = client.post(path, json=body, headers=headers)
     assert r.status_code == 200
     lines = [json.loads(line) for line in r.text.splitlines()]
     assert lines[0]["event"] == "epoch"
@@ -147,10 +164,13 @@ def test_limits_are_422_with_a_pointer(client: TestClient, request_body: dict[st
     assert r.json()["errors"][0]["pointer"] == pointer
 
 
-def test_openapi_declares_both_media_types_the_example_and_errors(client: TestClient) -> None:
-    op = client.get("/openapi.json").json()["paths"]["/v1/train"]["post"]
-    assert set(op["responses"]["200"]["content"]) == {"application/json", "application/x-ndjson"}
-    assert {"400", "413", "415", "422"} <= op["responses"].keys()
+def test_openapi_declares_the_json_answer_the_stream_the_example_and_errors(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    op, stream = paths["/v1/train"]["post"], paths["/v1/train/stream"]["post"]
+    assert set(op["responses"]["200"]["content"]) == {"application/json"}  # one media type per operation: generators read it
+    assert set(stream["responses"]["200"]["content"]) == {"application/x-ndjson"}
+    for declared in (op, stream):
+        assert {"400", "401", "413", "415", "422", "503", "504"} <= declared["responses"].keys()
     example = client.get("/openapi.json").json()["components"]["schemas"]["TrainRequest"]["examples"][0]
     assert client.post("/v1/train", json=example).status_code == 200
 

@@ -98,7 +98,7 @@ def test_opens_on_the_primers_numbers_and_reads_at_desktop_and_phone_sizes(serve
         page.screenshot(OUTPUT / "learn-390x844.png")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling of the page itself
         assert foreign_requests(page, server_process) == []
-        assert page.errors == []
+        assert page.console_errors == []
         assert {f"{server_process.url}/v1/explain", f"{server_process.url}/v1/diagram"} <= set(page.requested)
 
 
@@ -137,7 +137,7 @@ def test_step_train_and_the_link(server_process: ServerProcess) -> None:
         page.evaluate("document.querySelector('#copy-curl').click()")
         assert page.wait_for("document.querySelector('#copied').value.startsWith('curl ') && document.querySelector('#copied').value")
         assert foreign_requests(page, server_process) == []
-        assert page.errors == []
+        assert page.console_errors == []
 
 
 def test_a_bad_weight_shows_the_apis_error_next_to_it_and_clicks_mark_steps(server_process: ServerProcess) -> None:
@@ -152,7 +152,9 @@ def test_a_bad_weight_shows_the_apis_error_next_to_it_and_clicks_mark_steps(serv
         assert page.evaluate(same_field)
         page.evaluate(f"document.querySelector({js(W11)}).scrollIntoView({{block: 'center'}})")
         page.screenshot(OUTPUT / "learn-bad-weight.png")
-        assert all("422" in e and e.startswith("log (network)") for e in page.errors), page.errors  # only the refused request itself
+        assert all("422" in e and e.startswith("network:") for e in page.console_errors), (
+            page.console_errors
+        )  # only the refused request itself
 
         type_into(page, W11, "0.1")
         page.wait_for("!document.querySelector('.error')")

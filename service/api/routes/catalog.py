@@ -21,15 +21,19 @@ router = APIRouter(prefix="/v1", tags=["catalog"])
 
 
 class ParameterOut(BaseModel):
-    name: str
+    """One parameter of an entry: its default and the values it may take."""
+
+    name: str = Field(description="the parameter's name, a member of the object form")
     default: float | int | str | bool | list[float] | None = Field(description="the value used when the parameter is not sent")
     range: str = Field(description="the allowed values, e.g. '> 0' or 'none | tanh'")
-    description: str
+    description: str = Field(description="what the parameter does")
 
 
 class CatalogEntryOut(BaseModel):
+    """One activation, loss, optimizer or initializer: what it computes and what it takes."""
+
     name: str = Field(description="the name to send (a string, or `name` in an object with parameters)")
-    formula: str
+    formula: str = Field(description="what it computes, in plain text")
     parameters: list[ParameterOut] = Field(description="send them in an object: {'name': …, '<parameter>': value}")
     aliases: list[str] = Field(description="other names accepted for the same entry")
     keras_difference: str | None = Field(description="how Keras differs (the semantics and defaults here are PyTorch's)")

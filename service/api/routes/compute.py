@@ -1,4 +1,4 @@
-"""The computing routes: forward, backward, train-step. Each binds a path to its handler (service/handlers/)."""
+"""The computing routes: forward and backward. Each binds a path to its handler (service/handlers/)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from starlette.responses import Response
 from service.api.body import json_body
 from service.api.compute import answer_examples, compute
 from service.api.problems import ERROR_RESPONSES
-from service.handlers import gradients, training
-from service.schemas.examples import BACKWARD_EXAMPLES, FORWARD_EXAMPLES, TRAIN_STEP_EXAMPLES
-from service.schemas.requests import BackwardRequest, ForwardRequest, TrainStepRequest
-from service.schemas.responses import BackwardResponse, ForwardResponse, TrainStepResponse
+from service.handlers import gradients
+from service.schemas.examples import BACKWARD_EXAMPLES, FORWARD_EXAMPLES
+from service.schemas.requests import BackwardRequest, ForwardRequest
+from service.schemas.responses import BackwardResponse, ForwardResponse
 
 router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
 
@@ -49,19 +49,3 @@ async def backward(request: Request) -> Response:
     Opt in to per-example gradients (`per_example_gradients`) and to ∂y/∂x (`input_jacobian`).
     """
     return await compute(request, BackwardRequest, gradients.backward)
-
-
-@router.post(
-    "/train-step",
-    response_model=TrainStepResponse,
-    operation_id="train_step",
-    responses=answer_examples(TrainStepRequest, training.train_step, TRAIN_STEP_EXAMPLES),
-    summary="One optimizer step on W and b",
-    openapi_extra=json_body(TrainStepRequest, TRAIN_STEP_EXAMPLES),
-)
-async def train_step(request: Request) -> Response:
-    """One optimizer step: the gradients at the current θ, then θ ← optimizer(θ, ∂E/∂θ, state).
-
-    The service keeps no state: send the returned `optimizer_state` back with the next step.
-    """
-    return await compute(request, TrainStepRequest, training.train_step)

@@ -1,8 +1,9 @@
 """Probes and metrics: answer without touching the engine."""
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from service import metrics
@@ -10,15 +11,25 @@ from service import metrics
 router = APIRouter(tags=["operations"])
 
 
+class Health(BaseModel):
+    """A probe's answer."""
+
+    status: Literal["ok", "draining"] = Field(description="ok: serving; draining: not ready (starting, or stopping after SIGTERM)")
+
+
 _JSON = "application/json"
-_OK: dict[int | str, dict[str, Any]] = {200: {"content": {_JSON: {"example": {"status": "ok"}}}}}
+_HEALTH = {"schema": {"$ref": "#/components/schemas/Health"}}
+_OK: dict[int | str, dict[str, Any]] = {200: {"description": "Ok", "content": {_JSON: {**_HEALTH, "example": {"status": "ok"}}}}}
 _NOT_READY: dict[int | str, dict[str, Any]] = {
-    503: {"description": "Not ready: starting, or draining after SIGTERM", "content": {_JSON: {"example": {"status": "draining"}}}}
+    503: {
+        "description": "Not ready: starting, or draining after SIGTERM",
+        "content": {_JSON: {**_HEALTH, "example": {"status": "draining"}}},
+    }
 }
 _METRICS_EXAMPLE = 'gradient_http_requests_total{method="POST",route="/v1/backward",status="200"} 3.0'
 
 
-@router.get("/livez", operation_id="livez", summary="Liveness", responses=_OK)
+@router.get("/livez", operation_id="livez", summary="Liveness", response_model=Health, responses=_OK)
 async def livez() -> Response:
     """The process is up and its event loop answers. Stays 200 until the process exits."""
     return Response(b'{"status":"ok"}', media_type="application/json")
@@ -28,13 +39,8 @@ async def livez() -> Response:
     "/readyz",
     operation_id="readyz",
     summary="Readiness",
-    responses={
-        **_OK,
-        503: {
-            "description": "Not ready: starting, or draining after SIGTERM",
-            "content": {"application/json": {"example": {"status": "draining"}}},
-        },
-    },
+    response_model=Health,
+    responses={**_OK, **_NOT_READY},
 )
 async def readyz(request: Request) -> Response:
     """200 while this process should get new requests; 503 from SIGTERM on, while in-flight requests finish."""
@@ -49,7 +55,10 @@ async def readyz(request: Request) -> Response:
     summary="Prometheus metrics",
     response_class=Response,
     responses={
-        200: {"content": {"text/plain": {"example": 'gradient_http_requests_total{method="POST",route="/v1/backward",status="200"} 3.0'}}}
+        200: {
+            "description": "The Prometheus text exposition format (version 0.0.4)",
+            "content": {"text/plain": {"schema": {"type": "string"}, "example": _METRICS_EXAMPLE}},
+        }
     },
 )
 async def get_metrics() -> Response:

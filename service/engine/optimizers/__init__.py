@@ -39,6 +39,15 @@ def optimizer_names() -> list[str]:
     return OPTIMIZERS.names()
 
 
+#: Every slot an optimizer's state may carry (torch.optim's state keys), in the order of the optimizers above.
+SLOT_NAMES = ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "grad_avg", "sum")
+
+
+def slot_names() -> tuple[str, ...]:
+    """The names of every slot any optimizer's state may carry (which one carries which depends on its hyperparameters)."""
+    return SLOT_NAMES
+
+
 def get_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
     """The optimizer called ``name`` with its hyperparameters (``learning_rate`` …, torch.optim's other names), clipping included.
 
@@ -52,4 +61,4 @@ def catalog() -> list[CatalogEntry]:
     return OPTIMIZERS.catalog()
 
 
-__all__ = ["OPTIMIZERS", "Optimizer", "OptimizerState", "catalog", "get_optimizer", "optimizer_names"]
+__all__ = ["OPTIMIZERS", "SLOT_NAMES", "Optimizer", "OptimizerState", "catalog", "get_optimizer", "optimizer_names", "slot_names"]
