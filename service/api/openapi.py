@@ -8,7 +8,7 @@ FastAPI writes the paths and the response schemas from the routes. This module a
   as an input and as an output, or building the document fails: a client sends back
   unchanged what it got;
 - the API keys (service/middleware/api_key.py): both header forms as security schemes,
-  required by every operation outside ``OPEN_PATHS`` only when the server has keys, and
+  required by every /v1/ operation only when the server has keys, and
   the 401 those operations may answer;
 - ``X-Request-ID`` on every response (service/middleware/request_id.py);
 - no ``default`` keyword on properties: generators (openapi-typescript) make a property
@@ -35,7 +35,7 @@ from pydantic_core import CoreSchema
 
 from service.api.body import REQUEST_MODELS
 from service.api.problems import ERROR_RESPONSES
-from service.middleware.api_key import OPEN_PATHS
+from service.middleware.api_key import needs_key
 from service.middleware.request_id import HEADER as REQUEST_ID
 from service.schemas.names import ENUMS
 from service.schemas.problem import Problem
@@ -60,8 +60,8 @@ TAGS = [
 ]
 
 _KEYS_OFF = (
-    "Off unless the server is started with `GRADIENT_API_KEYS` (comma-separated keys): then every operation "
-    "except `/livez` needs one of them, sent in this header or in the other scheme's, and answers 401 without. "
+    "Off unless the server is started with `GRADIENT_API_KEYS` (comma-separated keys): then every `/v1/` operation "
+    "needs one of them (probes, metrics and the docs stay open), sent in this header or in the other scheme's, and answers 401 without. "
     "A server without keys ignores both headers."
 )
 SECURITY_SCHEMES = {
@@ -146,7 +146,7 @@ _OPERATION_KEYS = ("tags", "summary", "description", "operationId", "security", 
 def _operation(path: str, operation: dict[str, Any]) -> dict[str, Any]:
     """The operation with what the middleware adds: security and the 401 of a server with keys, X-Request-ID on every response."""
     responses = operation["responses"]
-    if path in OPEN_PATHS:
+    if not needs_key(path):
         operation["security"] = []
     elif "401" not in responses:
         responses["401"] = copy.deepcopy(ERROR_RESPONSES[401])

@@ -10,9 +10,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.api.problems import problem_response
 from service.errors import Unauthorized
 
-#: Paths open without a key: liveness, the docs and the learner's page (whose API calls send the key the user gives it).
-OPEN_PATHS = frozenset({"/livez", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/learn"})
-OPEN_PREFIXES = ("/learn-assets/",)
+#: What a key protects: the API. Probes (an orchestrator sends no key), /metrics (scraped inside the cluster), the docs
+#: and their assets, and the learner's page (whose API calls send the key the user gives it) stay open.
+PROTECTED_PREFIX = "/v1/"
+
+
+def needs_key(path: str) -> bool:
+    """Whether a request to ``path`` needs a key when the server has keys."""
+    return path.startswith(PROTECTED_PREFIX)
 
 
 class ApiKeyMiddleware:
@@ -30,12 +35,7 @@ class ApiKeyMiddleware:
         return sum(hmac.compare_digest(sent.encode(), key) for key in self.keys) > 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] in OPEN_PATHS
-            or scope["path"].startswith(OPEN_PREFIXES)
-            or scope["method"] == "OPTIONS"
-        ):
+        if scope["type"] != "http" or not needs_key(scope["path"]) or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
         if self._accepts(Headers(scope=scope)):

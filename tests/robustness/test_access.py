@@ -37,10 +37,12 @@ def test_a_configured_key_is_accepted(make_client: MakeClient, primer: dict[str,
     assert client.post("/v1/backward", json=primer["request"], headers=headers).status_code == 200
 
 
-def test_livez_and_docs_need_no_key(make_client: MakeClient) -> None:
+def test_probes_metrics_docs_and_their_assets_need_no_key(make_client: MakeClient) -> None:
+    """A key protects /v1/ only: a readiness probe, a Prometheus scrape and the docs pages send none."""
     client = make_client(**KEYS)
-    assert client.get("/livez").status_code == 200
-    assert client.get("/openapi.json").status_code == 200
+    for path in ("/livez", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs-assets/swagger-ui.css", "/learn"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/v1/limits").status_code == 401  # the check: the API itself still needs one
 
 
 def test_keys_never_appear_in_the_limits_or_settings_repr(make_client: MakeClient) -> None:
