@@ -13,7 +13,7 @@ from service.api.body import REQUEST_MODELS
 from service.api.metrics_middleware import MetricsMiddleware
 from service.api.problems import Problem
 from service.api.problems import install as install_error_handlers
-from service.api.routes import catalog, compute, docs, gradcheck, health, limits
+from service.api.routes import catalog, compute, datasets, docs, gradcheck, health, limits, trainings
 from service.api.routes import interop as interop_routes
 from service.api.routes import networks as network_routes
 from service.api.routes import training as training_routes
@@ -61,6 +61,8 @@ def create_app() -> FastAPI:
     app.include_router(compute.router)
     app.include_router(health.router)
     app.include_router(training_routes.router)
+    app.include_router(datasets.router)
+    app.include_router(trainings.router)
     app.include_router(network_routes.router)
     app.include_router(interop_routes.router)
     app.include_router(gradcheck.router)
