@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from service.api import deadline
 from service.api.body import body_to_disk, json_bytes
 from service.api.gate import gate
 from service.api.parsing import parse
@@ -69,7 +70,12 @@ async def upload_dataset(request: Request) -> Response:
             "send the dataset as JSON (application/json) or as an .npz / safetensors file (application/octet-stream)"
         )
     async with json_bytes(request, "max_dataset_body_bytes", "dataset_body_timeout_seconds") as body:
-        return _answer(*await run_in_threadpool(lambda: datasets.upload_json(parse(body, DatasetIn))))
+
+        def upload() -> tuple[dict[str, Any], bool]:
+            with deadline.within(get_settings().dataset_body_timeout_seconds):
+                return datasets.upload_json(parse(body, DatasetIn))
+
+        return _answer(*await run_in_threadpool(upload))
 
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetOut, operation_id="get_dataset", summary="A dataset's shapes, dtypes and size")

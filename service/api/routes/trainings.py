@@ -8,11 +8,13 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from service.api import deadline
 from service.api.body import json_body, json_bytes
 from service.api.events import SSE, stream_events, wire_job
 from service.api.parsing import parse
 from service.api.problems import RESOURCE_ERROR_RESPONSES
 from service.api.stream import NDJSON
+from service.config import get_settings
 from service.handlers import trainings
 from service.jobs.store import State
 from service.schemas.responses import dump
@@ -41,7 +43,12 @@ async def start_training(request: Request, idempotency_key: Annotated[str | None
     and `Retry-After`; the same `Idempotency-Key` again returns the same job. Limits: `max_job_steps`, `max_job_seconds`.
     """
     async with json_bytes(request) as body:
-        job, _ = await run_in_threadpool(lambda: trainings.submit(bytes(body), parse(body, TrainingRequest), idempotency_key))
+
+        def submit() -> tuple[dict[str, Any], bool]:
+            with deadline.within(get_settings().max_compute_seconds):
+                return trainings.submit(bytes(body), parse(body, TrainingRequest), idempotency_key)
+
+        job, _ = await run_in_threadpool(submit)
     headers = {"Location": f"/v1/trainings/{job['id']}", "Retry-After": str(trainings.RETRY_AFTER_SECONDS)}
     return _json(wire_job(job), 202, headers)
 
