@@ -96,7 +96,7 @@ class RedisStore(JobStore):
             pipe.zadd(f"{P}jobs", {job.id: job.created})
             pipe.execute()
         if job.idempotency_key is not None and not self.r.set(f"{P}idempotency:{job.idempotency_key}", job.id, nx=True):
-            self.delete(job.id)
+            self._remove(job.id, None)  # the key is the other job's
             existing_id = self.r.get(f"{P}idempotency:{job.idempotency_key}")
             existing = self.get(existing_id.decode()) if existing_id else None
             if existing is not None:
@@ -126,12 +126,15 @@ class RedisStore(JobStore):
 
     def delete(self, job_id: str) -> None:
         job = self.get(job_id)
+        self._remove(job_id, job.idempotency_key if job is not None else None)
+
+    def _remove(self, job_id: str, idempotency_key: str | None) -> None:
         with self.r.pipeline() as pipe:
             for kind in ("job", "spec", "checkpoint", "result", "history"):
                 pipe.delete(f"{P}{kind}:{job_id}")
             pipe.zrem(f"{P}jobs", job_id)
-            if job is not None and job.idempotency_key is not None:
-                pipe.delete(f"{P}idempotency:{job.idempotency_key}")
+            if idempotency_key is not None:
+                pipe.delete(f"{P}idempotency:{idempotency_key}")
             pipe.execute()
 
     def request_cancel(self, job_id: str, now: float) -> Job | None:
