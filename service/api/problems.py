@@ -202,7 +202,7 @@ RESOURCE_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         status: {"description": text, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         for status, text in {
             404: "No such dataset or training job (or it expired).",
-            409: "The resource's state does not allow it: a job's result while the job runs (with Retry-After), a dataset a job still uses, "
+            409: "The resource's state does not allow it: a job's result while the job runs (with Retry-After), a dataset in use, "
             "an Idempotency-Key sent before with another body.",
         }.items()
     },

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -116,7 +116,7 @@ class Position:
 
     epoch: int
     batch: int
-    rng: dict[str, Any]
+    rng: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ def train_steps(
             current, state, step = done.layers, done.state, step + 1
             last = b == len(epoch_batches) - 1
             resume = Position(e + 1, 0, after) if last else Position(e, b + 1, at_start)
-            yield StepDone(step, e, len(rows), done.grads.loss, current, state, resume, last)
+            yield StepDone(step, e, len(rows), done.grads.loss.dtype.type(done.grads.loss), current, state, resume, last)
 
 
 def train(

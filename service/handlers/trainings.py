@@ -28,7 +28,8 @@ def submit(body: bytes, req: TrainingRequest, idempotency_key: str | None) -> tu
     backend = get_backend()
     spec = orjson.loads(body)
     if req.dataset is None:
-        assert req.x is not None and req.t is not None
+        assert req.x is not None
+        assert req.t is not None
         info, _ = backend.datasets.put(req.x, req.t)
         spec = {k: v for k, v in spec.items() if k not in ("x", "t")} | {"dataset": info.id}
         req = req.model_copy(update={"dataset": info.id})

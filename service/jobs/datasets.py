@@ -97,7 +97,7 @@ def content_id(x: Array, t: Array) -> str:
     for a in (x, t):
         digest.update(f"{a.dtype.str}{list(a.shape)};".encode())
         for part in _slices(a):
-            digest.update(memoryview(np.ascontiguousarray(part)).cast("B"))
+            digest.update(np.ascontiguousarray(part).tobytes())
     return digest.hexdigest()
 
 

@@ -43,7 +43,9 @@ _stopping = threading.Event()
 def _actor(url: str, lease_ms: int, time_limit_ms: int) -> Any:
     broker = RedisBroker(url=url, heartbeat_timeout=lease_ms, maintenance_chance=MAINTENANCE_CHANCE)
     dramatiq.set_broker(broker)
-    return dramatiq.actor(_run_training, actor_name="run_training", queue_name=QUEUE, max_retries=0, time_limit=time_limit_ms, broker=broker)
+    return dramatiq.actor(
+        _run_training, actor_name="run_training", queue_name=QUEUE, max_retries=0, time_limit=time_limit_ms, broker=broker
+    )
 
 
 def actor(settings: Settings) -> Any:

@@ -79,7 +79,7 @@ class RedisStore(JobStore):
     """Jobs in the Redis at ``url``."""
 
     def __init__(self, url: str) -> None:
-        self.r = redis.Redis.from_url(url)
+        self.r: Any = redis.Redis.from_url(url)  # redis-py's stubs type every answer as sync-or-awaitable
         self._claim = self.r.register_script(_CLAIM)
         self._renew = self.r.register_script(_RENEW)
         self._record = self.r.register_script(_RECORD)
@@ -104,7 +104,7 @@ class RedisStore(JobStore):
         return job, True
 
     def get(self, job_id: str) -> Job | None:
-        return _job(self.r.hgetall(f"{P}job:{job_id}"))  # type: ignore[arg-type]
+        return _job(self.r.hgetall(f"{P}job:{job_id}"))
 
     def jobs(self, state: str | None, limit: int) -> list[Job]:
         found: list[Job] = []
@@ -122,7 +122,7 @@ class RedisStore(JobStore):
 
     def spec(self, job_id: str) -> dict[str, Any]:
         raw = self.r.get(f"{P}spec:{job_id}")
-        return dict(json.loads(raw)) if raw else {}  # type: ignore[arg-type]
+        return dict(json.loads(raw)) if raw else {}
 
     def delete(self, job_id: str) -> None:
         job = self.get(job_id)
@@ -162,12 +162,12 @@ class RedisStore(JobStore):
 
     def checkpoint(self, job_id: str) -> bytes | None:
         raw = self.r.get(f"{P}checkpoint:{job_id}")
-        return bytes(raw) if raw else None  # type: ignore[arg-type]
+        return bytes(raw) if raw else None
 
     def history(self, job_id: str, after: int, limit: int) -> list[HistoryEntry]:
         rows = self.r.zrangebyscore(f"{P}history:{job_id}", after + 1, "+inf", start=0, num=limit)
         out = []
-        for row in rows:  # type: ignore[union-attr]
+        for row in rows:
             step, epoch, loss = row.decode().split(":")
             out.append(HistoryEntry(int(step), int(epoch), float(loss)))
         return out
@@ -183,12 +183,20 @@ class RedisStore(JobStore):
         problem: dict[str, Any] | None,
     ) -> None:
         keys = [f"{P}job:{job_id}", f"{P}checkpoint:{job_id}", f"{P}result:{job_id}"]
-        args = [worker, json.dumps(state), json.dumps(now), json.dumps(compute_seconds), json.dumps(problem), result or b"", int(result is not None)]
-        self._finish(keys=keys, args=args)
+        args = [
+            worker,
+            json.dumps(state),
+            json.dumps(now),
+            json.dumps(compute_seconds),
+            json.dumps(problem),
+            result or b"",
+            int(result is not None),
+        ]
+        self._finish(keys=keys, args=list[Any](args))
 
     def result(self, job_id: str) -> bytes | None:
         raw = self.r.get(f"{P}result:{job_id}")
-        return bytes(raw) if raw else None  # type: ignore[arg-type]
+        return bytes(raw) if raw else None
 
     def release(self, worker: str) -> None:
         for job in self.jobs("running", 1000):
@@ -210,4 +218,4 @@ class RedisStore(JobStore):
 
     def stale(self, now: float) -> list[str]:
         """Running jobs whose lease ran out (their worker died): the sweeper sends them again."""
-        return [j.id for j in self.jobs("running", 100_000) if float(self.r.hget(f"{P}job:{j.id}", "lease_expires") or 0) < now]  # type: ignore[arg-type]
+        return [j.id for j in self.jobs("running", 100_000) if float(self.r.hget(f"{P}job:{j.id}", "lease_expires") or 0) < now]

@@ -132,7 +132,7 @@ def _run(
             done.step - max(saved_at, 0) >= settings.job_checkpoint_steps
             or time.monotonic() - saved_time >= settings.job_checkpoint_seconds
         )
-        if (due or stopping.is_set()) and not done.step == i.epochs * steps_per_epoch(i.x.shape[0], i.batch_size):
+        if (due or stopping.is_set()) and done.step != i.epochs * steps_per_epoch(i.x.shape[0], i.batch_size):
             store.save_checkpoint(job.id, worker, checkpoint.dump(done.step, layers, state, done.next, seconds()), seconds())
             saved_at, saved_time = done.step, time.monotonic()
             if stopping.is_set():  # shutting down: another worker (or this one, restarted) resumes from here at once

@@ -115,7 +115,8 @@ class SqliteStore(JobStore):
         try:
             only, args = ("AND id = ?", (job_id,)) if job_id else ("", ())
             row = db.execute(
-                f"SELECT id FROM jobs WHERE (state = 'queued' OR (state = 'running' AND lease_expires < ?)) {only} ORDER BY created LIMIT 1",
+                "SELECT id FROM jobs WHERE (state = 'queued' OR (state = 'running' AND lease_expires < ?)) "
+                f"{only} ORDER BY created LIMIT 1",
                 (now, *args),
             ).fetchone()
             if row is None:

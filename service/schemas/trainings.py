@@ -42,7 +42,7 @@ class TrainingRequest(TrainRequest):
     def _batch_rows(self) -> int:
         assert self.x is not None
         N = self.x.shape[0]
-        return min(self.batch_size or N, N)
+        return int(min(self.batch_size or N, N))
 
     def _check_steps(self, steps: int) -> None:
         check_job(steps, self.time_limit_seconds or 0, pointer("epochs"), pointer("time_limit_seconds"))

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.jobs.conftest import FAST, REFERENCE, wait_for
-from tests.jobs.test_trainings import N, request, tensor, X, T
+from tests.jobs.test_trainings import N, T, X, request, tensor
 from tests.server import ROOT, ServerProcess, _wait_ready, free_port
 
 pytestmark = pytest.mark.slow

@@ -86,7 +86,8 @@ def test_a_job_computes_what_train_computes_and_one_key_makes_one_job(deployment
     first, again = start(d, body, "key-1"), start(d, body, "key-1")
     assert first.status_code == again.status_code == 202, first.text
     assert first.json()["id"] == again.json()["id"]
-    assert first.headers["location"] == f"/v1/trainings/{first.json()['id']}" and first.headers["retry-after"]
+    assert first.headers["location"] == f"/v1/trainings/{first.json()['id']}"
+    assert first.headers["retry-after"]
     assert start(d, {**body, "seed": 8}, "key-1").status_code == 409  # the same key with another request
     job_id = first.json()["id"]
     assert [j["id"] for j in httpx.get(f"{d.url}/v1/trainings").json()["jobs"]].count(job_id) == 1
@@ -95,7 +96,9 @@ def test_a_job_computes_what_train_computes_and_one_key_makes_one_job(deployment
     result = httpx.get(f"{d.url}/v1/trainings/{job_id}/result").json()
     assert result == reference(d, 3)  # the same numbers, bit for bit (JSON floats round-trip exactly)
     metrics = httpx.get(f"{d.url}/v1/trainings/{job_id}/metrics", params={"max_points": 5}).json()
-    assert metrics["total_points"] == 24 and len(metrics["loss"]) == 5 and metrics["steps"][-1] == 24
+    assert metrics["total_points"] == 24
+    assert len(metrics["loss"]) == 5
+    assert metrics["steps"][-1] == 24
     assert httpx.delete(f"{d.url}/v1/trainings/{job_id}").status_code == 204
     assert httpx.get(f"{d.url}/v1/trainings/{job_id}").status_code == 404
 
@@ -169,18 +172,25 @@ def test_bad_input_gets_404_409_and_422(deployment: Deployment) -> None:
     d = deployment
     dataset = upload(d)
     r = start(d, {**request(1), "dataset": "0" * 64})
-    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
     wrong = {**request(1), "dataset": dataset, "network": {"layers": [NETWORK["layers"][1]]}}  # 128 inputs, the data has 784
     r = start(d, wrong)
-    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/dataset", r.text
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["pointer"] == "/dataset"
     r = start(d, {**request(10**7), "dataset": dataset})
-    assert r.status_code == 422 and "max_job_steps" in r.text and r.json()["errors"][0]["pointer"] == "/epochs"
+    assert r.status_code == 422
+    assert "max_job_steps" in r.text
+    assert r.json()["errors"][0]["pointer"] == "/epochs"
     r = start(d, {**request(1), "dataset": dataset, "time_limit_seconds": 10**9})
-    assert r.status_code == 422 and "max_job_seconds" in r.text
+    assert r.status_code == 422
+    assert "max_job_seconds" in r.text
     job_id = start(d, {**request(200), "dataset": dataset}).json()["id"]
     wait_for(f"{d.url}/v1/trainings/{job_id}", lambda j: j["state"] == "running", what="running")
     r = httpx.get(f"{d.url}/v1/trainings/{job_id}/result")
-    assert r.status_code == 409 and r.headers["retry-after"] and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 409
+    assert r.headers["retry-after"]
+    assert r.headers["content-type"] == "application/problem+json"
     assert httpx.delete(f"{d.url}/v1/datasets/{dataset}").status_code == 409  # in use
     httpx.post(f"{d.url}/v1/trainings/{job_id}/cancel")
     wait_for(f"{d.url}/v1/trainings/{job_id}", lambda j: j["state"] == "cancelled", what="cancelled")
