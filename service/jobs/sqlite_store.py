@@ -16,8 +16,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     step INTEGER NOT NULL DEFAULT 0, epoch INTEGER NOT NULL DEFAULT 0, loss REAL, created REAL NOT NULL, started REAL,
     finished REAL, problem TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
     compute_seconds REAL NOT NULL DEFAULT 0, fingerprint TEXT NOT NULL, idempotency_key TEXT UNIQUE,
-    lease_owner TEXT, lease_expires REAL NOT NULL DEFAULT 0, spec TEXT NOT NULL, checkpoint BLOB, result BLOB
+    lease_owner TEXT, lease_expires REAL NOT NULL DEFAULT 0
 );
+-- the large values apart: an update of a job's progress (every step) must not rewrite megabytes of network
+CREATE TABLE IF NOT EXISTS blobs (job TEXT NOT NULL, kind TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job, kind)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created);
 CREATE TABLE IF NOT EXISTS history (
     job TEXT NOT NULL, step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL NOT NULL, PRIMARY KEY (job, step)
@@ -71,9 +73,9 @@ class SqliteStore(JobStore):
                     return existing, False
             values = job.fields()
             values["problem"] = None
-            values["spec"] = json.dumps(spec)
             names = ", ".join(values)
             db.execute(f"INSERT INTO jobs ({names}) VALUES ({', '.join('?' * len(values))})", tuple(values.values()))
+            db.execute("INSERT INTO blobs (job, kind, data) VALUES (?, 'spec', ?)", (job.id, json.dumps(spec).encode()))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -89,13 +91,14 @@ class SqliteStore(JobStore):
         return [j for j in map(_job, rows) if j is not None]
 
     def spec(self, job_id: str) -> dict[str, Any]:
-        row = self._db().execute("SELECT spec FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self._db().execute("SELECT data FROM blobs WHERE job = ? AND kind = 'spec'", (job_id,)).fetchone()
         return dict(json.loads(row[0])) if row else {}
 
     def delete(self, job_id: str) -> None:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         db.execute("DELETE FROM history WHERE job = ?", (job_id,))
+        db.execute("DELETE FROM blobs WHERE job = ?", (job_id,))
         db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         db.execute("COMMIT")
 
@@ -160,13 +163,19 @@ class SqliteStore(JobStore):
         return row is None or bool(row[0]) or row[1] != worker or row[2] != "running"
 
     def save_checkpoint(self, job_id: str, worker: str, data: bytes, compute_seconds: float) -> None:
-        self._write(
-            "UPDATE jobs SET checkpoint = ?, compute_seconds = ? WHERE id = ? AND lease_owner = ?", (data, compute_seconds, job_id, worker)
-        )
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        held = db.execute("UPDATE jobs SET compute_seconds = ? WHERE id = ? AND lease_owner = ?", (compute_seconds, job_id, worker))
+        if held.rowcount == 1:
+            db.execute("INSERT OR REPLACE INTO blobs (job, kind, data) VALUES (?, 'checkpoint', ?)", (job_id, data))
+        db.execute("COMMIT")
+
+    def _blob(self, job_id: str, kind: str) -> bytes | None:
+        row = self._db().execute("SELECT data FROM blobs WHERE job = ? AND kind = ?", (job_id, kind)).fetchone()
+        return None if row is None else bytes(row[0])
 
     def checkpoint(self, job_id: str) -> bytes | None:
-        row = self._db().execute("SELECT checkpoint FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None or row[0] is None else bytes(row[0])
+        return self._blob(job_id, "checkpoint")
 
     def history(self, job_id: str, after: int, limit: int) -> list[HistoryEntry]:
         rows = (
@@ -186,15 +195,21 @@ class SqliteStore(JobStore):
         result: bytes | None,
         problem: dict[str, Any] | None,
     ) -> None:
-        self._write(
-            "UPDATE jobs SET state = ?, finished = ?, compute_seconds = ?, result = ?, problem = ?, lease_owner = NULL, checkpoint = NULL "
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        held = db.execute(
+            "UPDATE jobs SET state = ?, finished = ?, compute_seconds = ?, problem = ?, lease_owner = NULL "
             "WHERE id = ? AND lease_owner = ?",
-            (state, now, compute_seconds, result, json.dumps(problem) if problem else None, job_id, worker),
+            (state, now, compute_seconds, json.dumps(problem) if problem else None, job_id, worker),
         )
+        if held.rowcount == 1:
+            db.execute("DELETE FROM blobs WHERE job = ? AND kind = 'checkpoint'", (job_id,))
+            if result is not None:
+                db.execute("INSERT OR REPLACE INTO blobs (job, kind, data) VALUES (?, 'result', ?)", (job_id, result))
+        db.execute("COMMIT")
 
     def result(self, job_id: str) -> bytes | None:
-        row = self._db().execute("SELECT result FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None or row[0] is None else bytes(row[0])
+        return self._blob(job_id, "result")
 
     def release(self, worker: str) -> None:
         self._write("UPDATE jobs SET lease_expires = 0 WHERE lease_owner = ? AND state = 'running'", (worker,))
