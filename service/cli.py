@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -50,8 +51,18 @@ def limit_blas_threads(workers: int, blas_threads: int) -> None:
 
 
 def main(argv: list[str] | None = None, app: str = "service.main:app") -> None:
-    """Parse flags (defaults from the ``GRADIENT_*`` settings) and run uvicorn with ``app``."""
+    """Parse flags (defaults from the ``GRADIENT_*`` settings) and run uvicorn with ``app``; ``worker``: run training jobs instead.
+
+    With the embedded job backend, ``job_workers`` worker processes run beside uvicorn (see
+    :mod:`service.jobs.supervisor`), so this one command serves everything.
+    """
     settings = get_settings()
+    args_list = sys.argv[1:] if argv is None else argv
+    if args_list[:1] == ["worker"]:
+        from service.jobs.backend import main as worker_main
+
+        worker_main()
+        return
     parser = argparse.ArgumentParser(prog="gradient-service", description="Run the gradient service.")
     parser.add_argument("--host", default=settings.host, help=f"bind address (GRADIENT_HOST, default {settings.host})")
     parser.add_argument("--port", type=int, default=settings.port, help=f"port (GRADIENT_PORT, default {settings.port})")
@@ -65,11 +76,15 @@ def main(argv: list[str] | None = None, app: str = "service.main:app") -> None:
         help="BLAS threads per worker (GRADIENT_BLAS_THREADS; default 0: CPUs ÷ workers)",
     )
     parser.add_argument("--log-level", default=settings.log_level, help="uvicorn log level")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     workers = args.workers or available_cpus()
     limit_blas_threads(workers, args.blas_threads)
     with ExitStack() as stack:
         _metrics_dir(workers, stack)
+        if settings.jobs_backend == "embedded" and settings.job_workers:
+            from service.jobs.supervisor import Supervisor
+
+            stack.enter_context(Supervisor(settings.job_workers))
         uvicorn.run(
             app,
             host=args.host,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -126,6 +127,51 @@ class Settings(BaseSettings):
         ge=0,
         description="bodies up to this size are computed on the event loop (their whole work costs about what a hand-off "
         "to a worker thread does); larger ones in a worker thread",
+    )
+
+    # Datasets and training jobs (service/jobs/).
+    data_dir: Path = Field(
+        Path("gradient-data"),
+        description="where datasets, checkpoints and the embedded job store live (relative: to the working directory)",
+    )
+    jobs_backend: Literal["embedded", "redis"] = Field(
+        "embedded",
+        description="embedded: SQLite and files under data_dir, worker processes started by gradient-service itself; "
+        "redis: job state in Redis, the queue a Dramatiq Redis broker, workers are `gradient-service worker` processes",
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="the Redis server of the redis backend")
+    job_workers: int = Field(
+        1,
+        ge=0,
+        description="training-job worker processes gradient-service starts beside the web workers (0: none, run `gradient-service worker`)",
+    )
+    max_dataset_body_bytes: int = Field(
+        2 * 1024 * 1024 * 1024,
+        ge=1024,
+        description="body of POST /v1/datasets, in bytes (413 above); a file body is streamed to disk, a JSON one held as one body",
+    )
+    dataset_body_timeout_seconds: float = Field(
+        600.0, gt=0, description="time the body of POST /v1/datasets may take to arrive (408 after)"
+    )
+    max_dataset_rows: int = Field(10_000_000, ge=1, description="data points (rows of x) of one dataset")
+    max_dataset_bytes: int = Field(2 * 1024 * 1024 * 1024, ge=1024, description="bytes of a dataset's arrays x and t together, as stored")
+    max_job_steps: int = Field(10_000_000, ge=1, description="optimizer steps one training job may take (/v1/train: max_train_steps)")
+    max_job_seconds: float = Field(
+        7 * 24 * 3600.0, gt=0, description="compute time one training job may take, over all its attempts (it fails with a timeout after)"
+    )
+    job_retention_seconds: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="a finished job (succeeded, failed, cancelled) and its result are deleted this long after it ends",
+    )
+    job_checkpoint_steps: int = Field(
+        500, ge=1, description="a running job checkpoints (network, optimizer state, RNG, step) every this many steps"
+    )
+    job_checkpoint_seconds: float = Field(10.0, gt=0, description="… and at least this often, in seconds")
+    job_lease_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="a worker renews its lease on a job every third of this; a job whose lease ran out is resumed by another worker",
     )
 
     # Access (service/middleware/).

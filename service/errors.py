@@ -107,6 +107,21 @@ class UnreadableFile(InvalidRequest):
         self.title = title
 
 
+class NotFound(ServiceError):
+    """A dataset or training job that does not exist (or has expired)."""
+
+
+class Conflict(ServiceError):
+    """A request that the resource's current state does not allow: the result of a job still running, a dataset in use."""
+
+
+@dataclass
+class NotReady(Conflict):
+    """What was asked for does not exist yet (a job's result while it runs); ask again after ``retry_after`` seconds."""
+
+    retry_after: float = 1.0
+
+
 class Unexpected(ServiceError):
     """A failure of the server itself (a bug): logged, and answered 500."""
 
@@ -141,3 +156,15 @@ def from_interop_error(exc: InteropError) -> UnreadableFile:
     """A file that cannot be imported (or a network a format cannot carry): its kind, and where in the file."""
     summary = f"{exc.pointer}: {exc.detail}" if exc.pointer else exc.detail
     return UnreadableFile(summary, [(exc.pointer, exc.detail)], exc.kind, exc.title)
+
+
+def to_record(exc: ServiceError) -> dict[str, Any]:
+    """A domain error as plain data (a failed job keeps it in its store; :func:`from_record` makes it again)."""
+    return {"error": type(exc).__name__, "detail": exc.detail, "errors": [list(e) for e in exc.errors], "omitted": exc.omitted}
+
+
+def from_record(record: dict[str, Any]) -> ServiceError:
+    """The domain error :func:`to_record` stored (an unknown kind: :class:`Unexpected`)."""
+    kind = globals().get(str(record.get("error")))
+    cls = kind if isinstance(kind, type) and issubclass(kind, ServiceError) and kind is not UnreadableFile else Unexpected
+    return cls(str(record.get("detail", "")), [(str(p), str(d)) for p, d in record.get("errors", [])], int(record.get("omitted", 0)))

@@ -41,6 +41,13 @@ LIMIT_SETTINGS = (
     "body_timeout_seconds",
     "max_receiving_bytes",
     "memory_budget_bytes",
+    "max_dataset_body_bytes",
+    "dataset_body_timeout_seconds",
+    "max_dataset_rows",
+    "max_dataset_bytes",
+    "max_job_steps",
+    "max_job_seconds",
+    "job_retention_seconds",
 )
 
 
@@ -168,3 +175,15 @@ def check_diagram_bytes(estimate: int) -> None:
 def exceeded(errors: list[tuple[str, str]]) -> LimitExceeded:
     """The limit error for these (pointer, detail) pairs."""
     return invalid(errors, kind=LimitExceeded)  # type: ignore[return-value]
+
+
+def check_job(steps: int, seconds: float, where_steps: str, where_seconds: str) -> None:
+    """422 for a training job over ``max_job_steps`` steps, or asking for more than ``max_job_seconds`` of compute."""
+    s = get_settings()
+    errors = []
+    if steps > s.max_job_steps:
+        errors.append(_over(where_steps, "optimizer steps", steps, "max_job_steps"))
+    if seconds > s.max_job_seconds:
+        errors.append((where_seconds, f"seconds: {seconds:,g}; the limit max_job_seconds is {s.max_job_seconds:,g}"))
+    if errors:
+        raise exceeded(errors)

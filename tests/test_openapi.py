@@ -215,7 +215,19 @@ def test_null_only_where_it_is_accepted(doc: dict[str, Any]) -> None:
         "#/TrainRequest/properties/regularization",
         "#/TrainStepRequest/properties/optimizer_state",
         "#/TrainStepRequest/properties/regularization",
-    ]
+        "#/TrainingJob/properties/expires",
+        "#/TrainingJob/properties/finished",
+        "#/TrainingJob/properties/loss",
+        "#/TrainingJob/properties/problem",
+        "#/TrainingJob/properties/started",
+        "#/TrainingRequest/properties/batch_size",
+        "#/TrainingRequest/properties/dataset",
+        "#/TrainingRequest/properties/optimizer_state",
+        "#/TrainingRequest/properties/regularization",
+        "#/TrainingRequest/properties/t",
+        "#/TrainingRequest/properties/time_limit_seconds",
+        "#/TrainingRequest/properties/x",
+    ]  # a job's times, loss and problem are null until known; a job request takes a dataset or x and t
 
 
 def test_problem_members_are_all_required(doc: dict[str, Any]) -> None:

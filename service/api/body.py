@@ -12,8 +12,11 @@ docs complete by declaring the request body that the route parses itself.
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -32,14 +35,15 @@ def _is_json(content_type: str) -> bool:
 
 
 @asynccontextmanager
-async def json_bytes(request: Request) -> AsyncIterator[bytearray]:
+async def json_bytes(request: Request, limit: str = "max_body_bytes", timeout: str = "body_timeout_seconds") -> AsyncIterator[bytearray]:
     """The body's bytes, received within the deadline, then held with a computation slot for the block.
 
-    415 at once unless the body is JSON; the rest as :func:`_within_limit` says.
+    415 at once unless the body is JSON; the rest as :func:`_within_limit` says. ``limit`` and ``timeout``
+    name the settings that bound it (POST /v1/datasets has its own).
     """
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("send the body as JSON with the header Content-Type: application/json")
-    async with _within_limit(request) as body:
+    async with _within_limit(request, limit, timeout) as body:
         yield body
 
 
@@ -65,7 +69,9 @@ async def file_bytes(request: Request) -> AsyncIterator[tuple[bytearray, str]]:
 
 
 @asynccontextmanager
-async def _within_limit(request: Request) -> AsyncIterator[bytearray]:
+async def _within_limit(
+    request: Request, limit_name: str = "max_body_bytes", timeout_name: str = "body_timeout_seconds"
+) -> AsyncIterator[bytearray]:
     """The body, received within its deadline, then held with a computation slot and its memory for the block.
 
     Receiving and computing are bounded apart, so a slow sender never holds a computation slot:
@@ -77,21 +83,21 @@ async def _within_limit(request: Request) -> AsyncIterator[bytearray]:
        peak memory (:mod:`~service.api.memory`: 503 if it does not fit now), both held for the block.
     """
     settings = get_settings()
-    limit = settings.max_body_bytes
+    limit: int = getattr(settings, limit_name)
     header = request.headers.get("content-length", "")
     declared = int(header) if header.isdigit() else None
     if declared is not None and declared > limit:
-        raise too_large(limit, declared)
+        raise too_large(limit, declared, name=limit_name)
     budget = memory()
     if declared is not None:
         budget.check_fits(declared)
     body = bytearray()  # one growing buffer: large, so malloc maps it and frees it back to the OS
-    seconds = settings.body_timeout_seconds
+    seconds: float = getattr(settings, timeout_name)
     try:
         async with asyncio.timeout(seconds), receiving(declared):  # one deadline for waiting for room and receiving
-            await _read(request, limit, body)
+            await _read(request, limit, body, limit_name)
     except TimeoutError:
-        raise _timed_out(body, seconds, declared) from None
+        raise _timed_out(body, seconds, declared, timeout_name) from None
     # counting the numbers of 32 MiB takes ~30 ms: off the event loop for any but a small body
     numbers = numbers_in(body) if len(body) <= settings.small_body_bytes else await asyncio.to_thread(numbers_in, body)
     async with gate(len(body)).slot():
@@ -99,25 +105,59 @@ async def _within_limit(request: Request) -> AsyncIterator[bytearray]:
             yield body
 
 
-async def _read(request: Request, limit: int, body: bytearray) -> None:
+async def _read(request: Request, limit: int, body: bytearray, name: str = "max_body_bytes") -> None:
     """Append the body to ``body`` as it arrives (413 past ``limit`` bytes)."""
     async for chunk in request.stream():
         if len(body) + len(chunk) > limit:
-            raise too_large(limit, len(body) + len(chunk))
+            raise too_large(limit, len(body) + len(chunk), name=name)
         body += chunk
 
 
-def _timed_out(body: bytearray, seconds: float, declared: int | None) -> BodyTimeout:
-    count_rejection("body_timeout_seconds")
-    sent = f"{len(body):,} bytes of the body arrived in {seconds:g} s" + (f" (of {declared:,} declared)" if declared is not None else "")
-    return BodyTimeout(f"{sent}; the limit body_timeout_seconds is {seconds:g}: send the body faster, or a smaller one", [("", sent)])
+def _timed_out(body: bytearray | int, seconds: float, declared: int | None, name: str = "body_timeout_seconds") -> BodyTimeout:
+    count_rejection(name)
+    size = body if isinstance(body, int) else len(body)
+    sent = f"{size:,} bytes of the body arrived in {seconds:g} s" + (f" (of {declared:,} declared)" if declared is not None else "")
+    return BodyTimeout(f"{sent}; the limit {name} is {seconds:g}: send the body faster, or a smaller one", [("", sent)])
 
 
-def too_large(limit: int, size: int, when: str = "") -> BodyTooLarge:
-    """The refusal of a body of at least ``size`` bytes (``when``: e.g. "after gzip decoding")."""
-    count_rejection("max_body_bytes")
+def too_large(limit: int, size: int, when: str = "", name: str = "max_body_bytes") -> BodyTooLarge:
+    """The refusal of a body of at least ``size`` bytes (``when``: e.g. "after gzip decoding"; ``name``: the limit's setting)."""
+    count_rejection(name)
     sent = f"the body has at least {size:,} bytes{' ' + when if when else ''}"
-    return BodyTooLarge(f"{sent}; the limit max_body_bytes is {limit:,}", [("", sent)])
+    return BodyTooLarge(f"{sent}; the limit {name} is {limit:,}", [("", sent)])
+
+
+@asynccontextmanager
+async def body_to_disk(request: Request, directory: Path) -> AsyncIterator[Path]:
+    """A file body (POST /v1/datasets), streamed into a temporary file in ``directory`` as it arrives; removed after the block.
+
+    413 past ``max_dataset_body_bytes``, 408 after ``dataset_body_timeout_seconds``. It is never whole in memory,
+    and receiving it holds no computation slot.
+    """
+    settings = get_settings()
+    limit, seconds = settings.max_dataset_body_bytes, settings.dataset_body_timeout_seconds
+    header = request.headers.get("content-length", "")
+    declared = int(header) if header.isdigit() else None
+    if declared is not None and declared > limit:
+        raise too_large(limit, declared, name="max_dataset_body_bytes")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".upload-", dir=directory)
+    path = Path(name)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as f:
+            try:
+                async with asyncio.timeout(seconds):
+                    async for chunk in request.stream():
+                        size += len(chunk)
+                        if size > limit:
+                            raise too_large(limit, size, name="max_dataset_body_bytes")
+                        f.write(chunk)
+            except TimeoutError:
+                raise _timed_out(size, seconds, declared, "dataset_body_timeout_seconds") from None
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 #: The models named by :func:`json_body`; their schemas join the OpenAPI components.

@@ -43,6 +43,8 @@ _KINDS: list[tuple[type[ServiceError], int, str, str]] = [
     (errors.NonFiniteResult, 422, "non-finite-result", "Computation overflowed"),
     (errors.InvalidRequest, 422, "invalid-request", "Invalid request"),
     (errors.ClientDisconnected, 400, "client-disconnected", "Bad Request"),
+    (errors.NotFound, 404, "not-found", "Not Found"),
+    (errors.Conflict, 409, "conflict", "Conflict"),
     (errors.Unauthorized, 401, "unauthorized", "Unauthorized"),
     (errors.BodyTimeout, 408, "body-timeout", "Request Timeout"),
     (errors.BodyTooLarge, 413, "body-too-large", "Content Too Large"),
@@ -70,7 +72,7 @@ def _kind(exc: ServiceError) -> tuple[int, str, str]:
 
 
 def _headers(exc: ServiceError) -> dict[str, str]:
-    if isinstance(exc, errors.Overloaded):
+    if isinstance(exc, errors.Overloaded | errors.NotReady):
         return {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     if isinstance(exc, errors.Unauthorized):
         return {"WWW-Authenticate": 'Bearer realm="gradient-service"'}
@@ -212,4 +214,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-__all__ = ["ERROR_RESPONSES", "PROBLEM_JSON", "Problem", "install", "problem_body", "problem_response"]
+#: What the routes of stored resources (datasets, training jobs) add: 404 and 409.
+RESOURCE_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    **{
+        status: {"description": text, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for status, text in {
+            404: "No such dataset or training job (or it expired).",
+            409: "The resource's state does not allow it: a job's result while the job runs (with Retry-After), a dataset in use, "
+            "an Idempotency-Key sent before with another body.",
+        }.items()
+    },
+}
+
+
+__all__ = ["ERROR_RESPONSES", "PROBLEM_JSON", "RESOURCE_ERROR_RESPONSES", "Problem", "install", "problem_body", "problem_response"]

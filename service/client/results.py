@@ -264,7 +264,15 @@ class Limits:
     body_timeout_seconds: float
     max_receiving_bytes: int
     memory_budget_bytes: int
+    # datasets and training jobs (None from a server without them)
+    max_dataset_body_bytes: int | None = None
+    dataset_body_timeout_seconds: float | None = None
+    max_dataset_rows: int | None = None
+    max_dataset_bytes: int | None = None
+    max_job_steps: int | None = None
+    max_job_seconds: float | None = None
+    job_retention_seconds: float | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Limits:
-        return cls(**{f.name: raw[f.name] for f in fields(cls)})  # a newer server's extra limits are left out
+        return cls(**{f.name: raw[f.name] for f in fields(cls) if f.name in raw})  # a newer server's extra limits are left out

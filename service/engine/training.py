@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -106,6 +106,93 @@ class Epoch:
     state: OptimizerState
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a run over the data stands: the next step is batch ``batch`` (0-based) of epoch ``epoch``.
+
+    ``rng`` is the shuffle generator's ``bit_generator.state`` at that epoch's start (before its
+    permutation is drawn): with it, the run picks up with the same batches as one that never stopped.
+    """
+
+    epoch: int
+    batch: int
+    rng: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class StepDone:
+    """One step of :func:`train_steps`: its 1-based number, epoch, batch rows, loss, the layers and state after it, and where to resume."""
+
+    step: int
+    epoch: int
+    rows: int
+    loss: np.floating[Any]
+    layers: list[Layer]
+    state: OptimizerState
+    next: Position
+    ends_epoch: bool
+
+
+def steps_per_epoch(N: int, batch_size: int | None) -> int:
+    """Batches in one pass over N points."""
+    return -(-N // (batch_size or N))
+
+
+def batch_sizes(N: int, batch_size: int | None) -> list[int]:
+    """Rows of each batch of an epoch (the last may be smaller)."""
+    size = batch_size or N
+    return [min(size, N - i) for i in range(0, N, size)]
+
+
+def epoch_loss(losses: Array, sizes: Sequence[int]) -> np.floating[Any]:
+    """An epoch's loss: the mean of its step losses weighted by batch size (what Keras's ``fit`` reports)."""
+    return losses.dtype.type(np.average(losses, weights=sizes))
+
+
+def train_steps(
+    layers: Sequence[Layer],
+    x: Array,
+    t: Array,
+    loss: Loss,
+    reduction: str,
+    optimizer: Optimizer,
+    state: OptimizerState,
+    *,
+    epochs: int,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    regularization: Regularization = NONE,
+    checkpoint: Checkpoint = no_checkpoint,
+    start: Position | None = None,
+) -> Iterator[StepDone]:
+    """:func:`train_step` over the batches of ``x`` (N × M⁽¹⁾) and ``t`` (N × K⁽ᴸ⁾), ``epochs`` times; yields each step.
+
+    ``rng = numpy.random.default_rng(seed)`` draws one permutation per epoch (see
+    :func:`batches`), so a client can replay the same batches step by step. ``start``
+    (a step's ``next``, with its ``layers`` and ``state``) resumes a run where it stood.
+    """
+    rng = np.random.default_rng(seed)
+    position = start or Position(0, 0, rng.bit_generator.state)
+    N = x.shape[0]
+    step = position.epoch * steps_per_epoch(N, batch_size) + position.batch
+    current = list(layers)
+    for e in range(position.epoch, epochs):
+        if e == position.epoch:
+            rng.bit_generator.state = position.rng
+        at_start = rng.bit_generator.state
+        epoch_batches = batches(N, batch_size or N, shuffle, rng)
+        after = rng.bit_generator.state
+        first = position.batch if e == position.epoch else 0
+        for b in range(first, len(epoch_batches)):
+            rows = epoch_batches[b]
+            done = train_step(current, x[rows], t[rows], loss, reduction, optimizer, state, checkpoint, regularization)
+            current, state, step = done.layers, done.state, step + 1
+            last = b == len(epoch_batches) - 1
+            resume = Position(e + 1, 0, after) if last else Position(e, b + 1, at_start)
+            yield StepDone(step, e, len(rows), done.grads.loss.dtype.type(done.grads.loss), current, state, resume, last)
+
+
 def train(
     layers: Sequence[Layer],
     x: Array,
@@ -122,22 +209,27 @@ def train(
     regularization: Regularization = NONE,
     checkpoint: Checkpoint = no_checkpoint,
 ) -> Iterator[Epoch]:
-    """:func:`train_step` over the batches of ``x`` (N × M⁽¹⁾) and ``t`` (N × K⁽ᴸ⁾), ``epochs`` times; yields each epoch.
-
-    ``rng = numpy.random.default_rng(seed)`` draws one permutation per epoch (see
-    :func:`batches`), so a client can replay the same batches step by step.
-    ``batch_size`` None means the whole dataset in one step.
-    """
-    rng = np.random.default_rng(seed)
-    N = x.shape[0]
-    current = list(layers)
-    for e in range(epochs):
-        losses: list[Array] = []
-        sizes: list[int] = []
-        for rows in batches(N, batch_size or N, shuffle, rng):
-            step = train_step(current, x[rows], t[rows], loss, reduction, optimizer, state, checkpoint, regularization)
-            current, state = step.layers, step.state
-            losses.append(step.grads.loss)
-            sizes.append(len(rows))
-        per_step = np.array(losses, dtype=x.dtype)
-        yield Epoch(e, per_step, per_step.dtype.type(np.average(per_step, weights=sizes)), current, state)
+    """:func:`train_steps`, yielding each epoch as it ends. ``batch_size`` None means the whole dataset in one step."""
+    losses: list[np.floating[Any]] = []
+    sizes: list[int] = []
+    for done in train_steps(
+        layers,
+        x,
+        t,
+        loss,
+        reduction,
+        optimizer,
+        state,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        regularization=regularization,
+        checkpoint=checkpoint,
+    ):
+        losses.append(done.loss)
+        sizes.append(done.rows)
+        if done.ends_epoch:
+            per_step = np.array(losses, dtype=x.dtype)
+            yield Epoch(done.epoch, per_step, epoch_loss(per_step, sizes), done.layers, done.state)
+            losses, sizes = [], []

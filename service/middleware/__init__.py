@@ -13,7 +13,11 @@ from service.middleware.request_id import RequestIdMiddleware
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the middleware; a request passes request id → CORS → API key → content encoding → routes."""
-    app.add_middleware(ContentEncodingMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ContentEncodingMiddleware,
+        max_bytes=settings.max_body_bytes,
+        path_limits={"/v1/datasets": (settings.max_dataset_body_bytes, "max_dataset_body_bytes")},
+    )
     if keys := settings.api_key_list():
         app.add_middleware(ApiKeyMiddleware, keys=keys)
     if origins := settings.cors_origin_list():

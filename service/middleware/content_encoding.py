@@ -23,9 +23,10 @@ _IDENTITY = frozenset({"", "identity"})
 class ContentEncodingMiddleware:
     """Decodes gzip request bodies; 415 for an encoding other than gzip or identity."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: dict[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = path_limits or {}  # a path's own limit and its setting's name (POST /v1/datasets)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,7 +38,8 @@ class ContentEncodingMiddleware:
         elif encoding in _GZIP:
             # the decoded body has no declared length; body.py counts the decoded bytes as they come
             headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")]
-            await self.app({**scope, "headers": headers}, _GunzipReceive(receive, self.max_bytes), send)
+            max_bytes, name = self.path_limits.get(scope.get("path", ""), (self.max_bytes, "max_body_bytes"))
+            await self.app({**scope, "headers": headers}, _GunzipReceive(receive, max_bytes, name), send)
         else:
             problem = UnsupportedMediaType(
                 f"Content-Encoding {encoding!r} is not supported; send the body as it is or with Content-Encoding: gzip"
@@ -52,7 +54,8 @@ STEP_BYTES = 1 << 20
 class _GunzipReceive:
     """A ``receive`` that gunzips the body in steps of at most STEP_BYTES, refusing more than ``max_bytes`` decoded bytes."""
 
-    def __init__(self, receive: Receive, max_bytes: int) -> None:
+    def __init__(self, receive: Receive, max_bytes: int, name: str = "max_body_bytes") -> None:
+        self.name = name
         self.receive = receive
         self.max_bytes = max_bytes
         self.decoded = 0
@@ -77,7 +80,7 @@ class _GunzipReceive:
         self.pending, self.full = self.decompressor.unconsumed_tail, len(body) == room
         self.decoded += len(body)
         if self.decoded > self.max_bytes:
-            raise too_large(self.max_bytes, self.decoded, "after gzip decoding")
+            raise too_large(self.max_bytes, self.decoded, "after gzip decoding", name=self.name)
         if self.decompressor.unused_data:
             raise _not_gzip("there are bytes after the end of the gzip stream")
         more = self.more_body or bool(self.pending) or (self.full and not self.decompressor.eof)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     Render = Literal["markdown", "latex", "text", "mathml", "none"]
     DiagramShown = Literal["a", "z", "weights", "delta", "grad_weights"]
     HighlightQuantity = Literal["a", "z", "delta", "grad_weights", "grad_bias", "grad_x", "loss"]
+    JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 else:
 
     def _enum(name: str, values: tuple[str, ...], description: str) -> TypeAliasType:
@@ -110,6 +111,11 @@ else:
         ("a", "z", "delta", "grad_weights", "grad_bias", "grad_x", "loss"),
         "The quantity of the derivation step a diagram highlights (as /v1/explain names it).",
     )
+    JobState = _enum(
+        "JobState",
+        ("queued", "running", "succeeded", "failed", "cancelled"),
+        "Where a training job is: queued, running, succeeded, failed (see its problem) or cancelled.",
+    )
 
 #: The enums above, for the OpenAPI components (an enum no field references still gets its component).
 ENUMS: tuple[Any, ...] = (
@@ -128,4 +134,5 @@ ENUMS: tuple[Any, ...] = (
     Render,
     DiagramShown,
     HighlightQuantity,
+    JobState,
 )

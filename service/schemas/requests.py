@@ -90,7 +90,7 @@ class ForwardRequest(WireModel):
 
     def to_engine(self) -> ForwardInputs:
         """The engine's layers and x (N × M⁽¹⁾), after checking the limits and that x fits the network."""
-        check_network(self.network.shapes(), self.x.shape[0] if self.x.ndim == 2 else 1)
+        check_network(self.network.shapes(), self._batch_rows())
         dtype = np.dtype(self.dtype)
         layers = self.network.to_engine(dtype)
         M = self.network.input_size
@@ -104,6 +104,10 @@ class ForwardRequest(WireModel):
                 ]
             )
         return ForwardInputs(layers, _points(self.x, dtype), self.x.ndim == 2)
+
+    def _batch_rows(self) -> int:
+        """The rows of x one pass computes at once (a training job's: its batch; checked against max_batch_rows)."""
+        return self.x.shape[0] if self.x.ndim == 2 else 1
 
 
 class LossRequest(ForwardRequest):

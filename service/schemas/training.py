@@ -67,8 +67,12 @@ class TrainRequest(TrainStepRequest):
         """The train-step inputs with the data (x, t: one row per point) and the schedule, within ``max_train_steps``."""
         inputs = super().to_engine()
         N = inputs.x.shape[0]
-        check_train_steps(self.epochs * math.ceil(N / (self.batch_size or N)), pointer("epochs"))
+        self._check_steps(self.epochs * math.ceil(N / (self.batch_size or N)))
         return TrainInputs(**extended(inputs), epochs=self.epochs, batch_size=self.batch_size, shuffle=self.shuffle, seed=self.seed)
+
+    def _check_steps(self, steps: int) -> None:
+        """422 over the steps one request may take (``max_train_steps``; a job's limit is ``max_job_steps``)."""
+        check_train_steps(steps, pointer("epochs"))
 
 
 class TrainResponse(BaseModel):

@@ -1,0 +1,111 @@
+"""/v1/trainings: training jobs that outgrow one request (handlers: service/handlers/trainings.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from service.api import deadline
+from service.api.body import json_body, json_bytes
+from service.api.events import SSE, stream_events, wire_job
+from service.api.parsing import parse
+from service.api.problems import RESOURCE_ERROR_RESPONSES
+from service.api.stream import NDJSON
+from service.config import get_settings
+from service.handlers import trainings
+from service.jobs.store import State
+from service.schemas.responses import dump
+from service.schemas.training import TrainResponse
+from service.schemas.trainings import Metrics, StepEvent, TrainingJob, TrainingList, TrainingRequest
+
+router = APIRouter(prefix="/v1", tags=["training jobs"], responses=RESOURCE_ERROR_RESPONSES)
+
+
+def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dump(body), status_code=status, media_type="application/json", headers=headers)
+
+
+@router.post(
+    "/trainings",
+    status_code=202,
+    response_model=TrainingJob,
+    operation_id="start_training",
+    summary="Start a training job: what /v1/train takes, on a stored dataset",
+    openapi_extra=json_body(TrainingRequest),
+)
+async def start_training(request: Request, idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+    """Queue a job that computes exactly what /v1/train computes for the same request (same seed, batches and numbers), in a worker.
+
+    `dataset` (from POST /v1/datasets) replaces x and t (inline x and t are stored as a dataset). Answers 202 with `Location`
+    and `Retry-After`; the same `Idempotency-Key` again returns the same job. Limits: `max_job_steps`, `max_job_seconds`.
+    """
+    async with json_bytes(request) as body:
+
+        def submit() -> tuple[dict[str, Any], bool]:
+            with deadline.within(get_settings().max_compute_seconds):
+                return trainings.submit(bytes(body), parse(body, TrainingRequest), idempotency_key)
+
+        job, _ = await run_in_threadpool(submit)
+    headers = {"Location": f"/v1/trainings/{job['id']}", "Retry-After": str(trainings.RETRY_AFTER_SECONDS)}
+    return _json(wire_job(job), 202, headers)
+
+
+@router.get("/trainings", response_model=TrainingList, operation_id="list_trainings", summary="Training jobs, newest first")
+async def list_trainings(state: State | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
+    """The newest `limit` jobs (in `state` only, if given)."""
+    body = await run_in_threadpool(trainings.list_jobs, state, limit)
+    return _json({"jobs": [wire_job(j) for j in body["jobs"]]})
+
+
+@router.get("/trainings/{job_id}", response_model=TrainingJob, operation_id="get_training", summary="A training job's state and progress")
+async def get_training(job_id: str) -> Response:
+    """State (queued, running, succeeded, failed, cancelled), progress, latest loss, times; the problem document if it failed."""
+    job = await run_in_threadpool(trainings.get_job, job_id)
+    running = job["state"] in ("queued", "running")
+    return _json(wire_job(job), headers={"Retry-After": str(trainings.RETRY_AFTER_SECONDS)} if running else None)
+
+
+@router.get(
+    "/trainings/{job_id}/events",
+    operation_id="training_events",
+    summary="A training job's steps as they happen (SSE, or NDJSON)",
+    response_class=Response,
+    responses={200: {"content": {SSE: {"schema": {"type": "string"}}, NDJSON: {"schema": StepEvent.model_json_schema()}}}},
+)
+async def training_events(
+    request: Request, job_id: str, after: Annotated[int, Query(ge=0, description="start after this step (as Last-Event-ID)")] = 0
+) -> Response:
+    """An event per step (`id:` = step, data `{step, epoch, loss}`), then an `end` event with the job; `Last-Event-ID` resumes.
+
+    `Accept: application/x-ndjson` gives the same events as JSON lines.
+    """
+    last = request.headers.get("last-event-id", "")
+    return await stream_events(job_id, int(last) if last.isdigit() else after, request.headers.get("accept"))
+
+
+@router.get("/trainings/{job_id}/metrics", response_model=Metrics, operation_id="training_metrics", summary="A training job's loss history")
+async def training_metrics(job_id: str, max_points: Annotated[int, Query(ge=1, le=100_000)] = 1000) -> Response:
+    """The loss of every step, downsampled to at most `max_points` (each point the mean over its stretch of steps)."""
+    return _json(await run_in_threadpool(trainings.metrics, job_id, max_points))
+
+
+@router.get("/trainings/{job_id}/result", response_model=TrainResponse, operation_id="training_result", summary="A training job's result")
+async def training_result(job_id: str) -> Response:
+    """What /v1/train answers: step and epoch losses, the final network and optimizer state (409 with Retry-After until it succeeded)."""
+    return Response(await run_in_threadpool(trainings.result, job_id), media_type="application/json")
+
+
+@router.post("/trainings/{job_id}/cancel", response_model=TrainingJob, operation_id="cancel_training", summary="Cancel a training job")
+async def cancel_training(job_id: str) -> Response:
+    """A queued job is cancelled at once, a running one after the step it is in. Idempotent."""
+    return _json(wire_job(await run_in_threadpool(trainings.cancel, job_id)))
+
+
+@router.delete("/trainings/{job_id}", status_code=204, operation_id="delete_training", summary="Delete a training job")
+async def delete_training(job_id: str) -> Response:
+    """Delete a job and its history and result (409 while it runs: cancel it first)."""
+    await run_in_threadpool(trainings.delete, job_id)
+    return Response(status_code=204)
