@@ -56,7 +56,7 @@ TAGS = [
         "description": "New networks, drawn from an initializer and a seed, and networks in and out of Keras, PyTorch and ONNX.",
     },
     {"name": "datasets", "description": "Data (x and t) uploaded once, by content hash, for training jobs."},
-    {"name": "training jobs", "description": "Training runs that outgrow one request: queued, checkpointed, resumed; events, metrics, result."},
+    {"name": "training jobs", "description": "Training that outgrows one request: queued, checkpointed, resumed; events, metrics."},
     {"name": "catalog", "description": "Every activation, loss, optimizer and initializer the service knows, with its parameters."},
     {"name": "operations", "description": "Probes, metrics and the limits of this server."},
 ]
