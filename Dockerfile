@@ -19,8 +19,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     GRADIENT_HOST=0.0.0.0 \
-    GRADIENT_PORT=8000
-RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app
+    GRADIENT_PORT=8000 \
+    GRADIENT_DATA_DIR=/data
+# /data: datasets, training jobs and their checkpoints (a volume: the root filesystem is read-only in compose and Kubernetes)
+RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app \
+    && mkdir /data && chown 10001:10001 /data
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 WORKDIR /app

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from service.api import deadline
 from service.config import get_settings
-from service.errors import Overloaded, TimedOut
+from service.errors import TimedOut
 from service.schemas.validation import from_validation_error
 
 M = TypeVar("M", bound=BaseModel)
@@ -37,6 +37,7 @@ log = logging.getLogger("service.parsing")
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_disabled = False  # set when parse processes cannot start in this program
 
 
 def parse(body: bytes | bytearray, model: type[M]) -> M:
@@ -44,7 +45,7 @@ def parse(body: bytes | bytearray, model: type[M]) -> M:
 
     Call it from a worker thread: for a large body it waits for the parse process, within the request's deadline.
     """
-    if len(body) <= get_settings().parse_in_process_bytes:
+    if len(body) <= get_settings().parse_in_process_bytes or _disabled:
         return parse_here(body, model)
     future = _parse_pool().submit(parse_here, bytes(body), model)
     try:
@@ -53,9 +54,10 @@ def parse(body: bytes | bytearray, model: type[M]) -> M:
     except TimeoutError:
         future.cancel()
         raise TimedOut(f"parsing the body took longer than the limit max_compute_seconds = {deadline.budget():g} s") from None
-    except BrokenProcessPool:  # the parse process died (killed, out of memory): start a new one for the next request
+    except BrokenProcessPool:  # the parse process died (killed, out of memory): a new one for the next body; this one here
+        log.warning("a parse process stopped; parsing this body in the worker, and starting a new one for the next")
         _reset_pool()
-        raise Overloaded("the parse process stopped while reading this body; retry", retry_after=1) from None
+        return parse_here(body, model)
 
 
 def parse_here(body: bytes | bytearray, model: type[M]) -> M:
@@ -96,11 +98,22 @@ def _reset_pool() -> None:
 
 
 def warm_up() -> None:
-    """Start the parse processes now (at start-up) rather than on the first large bodies (~1 s of imports each)."""
-    if get_settings().parse_in_process_bytes:
-        pool = _parse_pool()
+    """Start the parse processes now (at start-up) rather than on the first large bodies (~1 s of imports each).
+
+    Where they cannot start (a program whose ``__main__`` a spawned process cannot import again, e.g. ``python -c``
+    or a notebook), every body is parsed in the worker, with a warning: /livez then waits for large parses.
+    """
+    global _disabled
+    if not get_settings().parse_in_process_bytes or _disabled:
+        return
+    pool = _parse_pool()
+    try:
         for started in [pool.submit(time.sleep, 0.2) for _ in range(get_settings().max_concurrent_computations)]:
             started.result()
+    except BrokenProcessPool:
+        log.warning("parse processes cannot start here; large bodies are parsed in the worker")
+        _disabled = True
+        _reset_pool()
 
 
 def shut_down() -> None:

@@ -6,6 +6,7 @@ answer is a :class:`StreamCall`: the same request, read line by line.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
 import httpx
+import numpy as np
 import numpy.typing as npt
 import orjson
 
@@ -21,11 +23,14 @@ from service.client.network import Layer, Network, read_network, wire_network
 from service.client.results import (
     BackwardResult,
     CatalogEntry,
+    Dataset,
     ExplainResult,
     ForwardResult,
     GradcheckResult,
     ImportResult,
     Limits,
+    StepEvent,
+    TrainingJob,
     TrainResult,
     TrainStepResult,
     train_event,
@@ -49,6 +54,7 @@ class Call(Generic[T]):
     body: Mapping[str, Any] | None = None
     accept: frozenset[int] = frozenset({200})
     content: bytes | None = None  #: a body that is not JSON (a file), sent as application/octet-stream
+    headers: Mapping[str, str] | None = None  #: more request headers (e.g. Idempotency-Key)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class StreamCall(Generic[T]):
     path: str
     read: Callable[[Mapping[str, Any]], T]
     body: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None
 
 
 def _streamed(build: Callable[P, Call[Any]], read: Callable[[Mapping[str, Any]], T]) -> Callable[P, StreamCall[T]]:
@@ -293,6 +300,81 @@ def import_network(
     if layers is not None:
         query["layers"] = ",".join(layers)
     return Call("POST", f"/v1/networks/import?{urlencode(query)}", _json_as(ImportResult.from_json), content=content)
+
+
+def _tensor(array: npt.ArrayLike, dtype: Dtype) -> dict[str, Any]:
+    """A binary tensor of the wire: 5⅓ bytes a number instead of JSON's ~20 (what a dataset of 60,000 × 784 needs)."""
+    a = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
+    return {"dtype": dtype, "shape": list(a.shape), "b64": base64.b64encode(a.tobytes()).decode()}
+
+
+def upload_dataset(x: npt.ArrayLike, t: npt.ArrayLike, *, dtype: Dtype = "float32") -> Call[Dataset]:
+    """Store x (one row per point) and t once, for training jobs; the same data twice is the same dataset (its id is the sha256)."""
+    return Call(
+        "POST", "/v1/datasets", _json_as(Dataset.from_json), {"x": _tensor(x, dtype), "t": _tensor(t, dtype)}, frozenset({200, 201})
+    )
+
+
+def start_training(
+    network: Network,
+    *,
+    dataset: str | Dataset,
+    optimizer: Mapping[str, Any],
+    epochs: int = 1,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    optimizer_state: Mapping[str, Any] | None = None,
+    loss: LossSpec = "half_sse",
+    reduction: Reduction = "sum",
+    dtype: Dtype = "float64",
+    regularization: Mapping[str, float] | None = None,
+    idempotency_key: str | None = None,
+) -> Call[TrainingJob]:
+    """A training job: what :func:`train` computes, on a stored dataset, in a worker.
+
+    A retry with the same ``idempotency_key`` is the same job.
+    """
+    body = {
+        "network": wire_network(network),
+        "dataset": dataset.id if isinstance(dataset, Dataset) else dataset,
+        "optimizer": optimizer,
+        "optimizer_state": optimizer_state,
+        "regularization": regularization,
+        "loss": loss,
+        "reduction": reduction,
+        "dtype": dtype,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "shuffle": shuffle,
+        "seed": seed,
+    }
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+    return Call("POST", "/v1/trainings", _json_as(TrainingJob.from_json), body, frozenset({200, 202}), headers=headers)
+
+
+def training(job: str | TrainingJob) -> Call[TrainingJob]:
+    """A training job's state, progress and latest loss."""
+    return Call("GET", f"/v1/trainings/{_job_id(job)}", _json_as(TrainingJob.from_json))
+
+
+def training_events(job: str | TrainingJob, *, after: int = 0) -> StreamCall[StepEvent]:
+    """A job's events as they happen: a :class:`StepEvent` per step after step ``after``, then the end (with the job)."""
+    return StreamCall("GET", f"/v1/trainings/{_job_id(job)}/events?{urlencode({'after': after})}", StepEvent.from_json)
+
+
+def training_result(job: str | TrainingJob) -> Call[TrainResult]:
+    """A succeeded job's result: what :func:`train` answers (a ProblemError with status 409 while it runs)."""
+    return Call("GET", f"/v1/trainings/{_job_id(job)}/result", _json_as(TrainResult.from_json))
+
+
+def cancel_training(job: str | TrainingJob) -> Call[TrainingJob]:
+    """Stop a job within one step (idempotent)."""
+    return Call("POST", f"/v1/trainings/{_job_id(job)}/cancel", _json_as(TrainingJob.from_json))
+
+
+def _job_id(job: str | TrainingJob) -> str:
+    return job.id if isinstance(job, TrainingJob) else job
 
 
 def export_network(network: Network, *, format: ExportFormat, dtype: Dtype = "float32") -> Call[bytes]:

@@ -7,6 +7,8 @@ NDJSON answer, ``stream``) by the adapters below: ``train = _sync(calls.train)``
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -17,6 +19,7 @@ import orjson
 from service.client import calls
 from service.client.calls import Call, StreamCall
 from service.client.errors import ProblemError
+from service.client.results import TrainingJob
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -35,8 +38,11 @@ def _encode_default(value: Any) -> Any:
 
 def _request(http: httpx.Client | httpx.AsyncClient, call: Call[Any] | StreamCall[Any]) -> httpx.Request:
     headers = {"accept": NDJSON} if isinstance(call, StreamCall) else {}
+    headers.update(call.headers or {})
     if isinstance(call, Call) and call.content is not None:
-        return http.build_request(call.method, call.path, content=call.content, headers={"content-type": "application/octet-stream"})
+        return http.build_request(
+            call.method, call.path, content=call.content, headers={**headers, "content-type": "application/octet-stream"}
+        )
     if call.body is None:
         return http.build_request(call.method, call.path, headers=headers)
     content = orjson.dumps(call.body, option=orjson.OPT_SERIALIZE_NUMPY, default=_encode_default)
@@ -129,9 +135,25 @@ class Client:
     optimizers = _sync(calls.optimizers)
     initializers = _sync(calls.initializers)
     limits = _sync(calls.limits)
+    upload_dataset = _sync(calls.upload_dataset)
+    start_training = _sync(calls.start_training)
+    training = _sync(calls.training)
+    training_events = _sync_stream(calls.training_events)
+    training_result = _sync(calls.training_result)
+    result = training_result  # the issue's and the README's short name
+    cancel_training = _sync(calls.cancel_training)
     livez = _sync(calls.livez)
     readyz = _sync(calls.readyz)
     metrics = _sync(calls.metrics)
+
+    def wait(self, job: str | TrainingJob, *, timeout: float | None = None, poll_seconds: float = 0.5) -> TrainingJob:
+        """The job once it has finished (succeeded, failed or cancelled), asked every ``poll_seconds``; TimeoutError past ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not (current := self.training(job)).finished:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"training job {current.id} is still {current.state} after {timeout} s")
+            time.sleep(poll_seconds)
+        return current
 
     def close(self) -> None:
         self.http.close()
@@ -182,9 +204,25 @@ class AsyncClient:
     optimizers = _async(calls.optimizers)
     initializers = _async(calls.initializers)
     limits = _async(calls.limits)
+    upload_dataset = _async(calls.upload_dataset)
+    start_training = _async(calls.start_training)
+    training = _async(calls.training)
+    training_events = _async_stream(calls.training_events)
+    training_result = _async(calls.training_result)
+    result = training_result  # the short name
+    cancel_training = _async(calls.cancel_training)
     livez = _async(calls.livez)
     readyz = _async(calls.readyz)
     metrics = _async(calls.metrics)
+
+    async def wait(self, job: str | TrainingJob, *, timeout: float | None = None, poll_seconds: float = 0.5) -> TrainingJob:
+        """The job once it has finished (succeeded, failed or cancelled), asked every ``poll_seconds``; TimeoutError past ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not (current := await self.training(job)).finished:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"training job {current.id} is still {current.state} after {timeout} s")
+            await asyncio.sleep(poll_seconds)
+        return current
 
     async def aclose(self) -> None:
         await self.http.aclose()

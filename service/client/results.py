@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 from service.client.errors import ProblemError
@@ -275,4 +275,57 @@ class Limits:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Limits:
-        return cls(**{f.name: raw[f.name] for f in fields(cls) if f.name in raw})  # a newer server's extra limits are left out
+        # a newer server's extra limits are left out; one it must have is a KeyError; one an older server lacks, its default
+        return cls(**{f.name: raw[f.name] if f.default is MISSING else raw.get(f.name, f.default) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset stored by /v1/datasets: its id (the content's sha256), shapes, dtypes and size."""
+
+    id: str
+    x_shape: tuple[int, ...]
+    t_shape: tuple[int, ...]
+    bytes: int
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Dataset:
+        return cls(raw["id"], tuple(raw["x"]["shape"]), tuple(raw["t"]["shape"]), raw["bytes"])
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """A training job: ``state`` is queued, running, succeeded, failed or cancelled; ``problem`` says why it failed."""
+
+    id: str
+    state: str
+    step: int  #: steps done
+    total: int  #: steps the job takes
+    loss: float | None  #: the loss of the last step done
+    attempts: int  #: more than 1: a worker resumed it from a checkpoint
+    problem: dict[str, Any] | None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("succeeded", "failed", "cancelled")
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> TrainingJob:
+        progress = raw["progress"]
+        return cls(raw["id"], raw["state"], progress["step"], progress["total"], raw.get("loss"), raw["attempts"], raw.get("problem"))
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """A line of a job's event stream: a step done (``event`` "step"), or the end (``event`` "end", with the job)."""
+
+    event: str
+    step: int | None
+    loss: float | None
+    job: TrainingJob | None
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> StepEvent:
+        if raw.get("event") == "end":
+            return cls("end", None, None, TrainingJob.from_json({k: v for k, v in raw.items() if k != "event"}))
+        return cls(raw.get("event", "step"), raw["step"], raw["loss"], None)

@@ -69,7 +69,7 @@ def validate_compose(document: dict[str, Any], path: Path) -> subprocess.Complet
     return run(BIN / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", path)
 
 
-@pytest.mark.parametrize("profile", [None, "scale"])
+@pytest.mark.parametrize("profile", [None, "scale", "jobs"])
 def test_compose_validates_in_each_profile(profile: str | None, tmp_path: Path) -> None:
     document = compose_profile(profile)
     result = validate_compose(document, tmp_path / "compose.yml")
@@ -107,6 +107,38 @@ def test_compose_hardening_and_scale_out() -> None:
     assert scale["api-replica"]["deploy"]["resources"]["limits"]["memory"]
     assert "./deploy/nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in scale["lb"]["volumes"]
     assert "server api-replica:8000" in (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+
+
+def test_compose_jobs_profile_runs_workers_on_redis_with_the_shared_data_volume() -> None:
+    jobs = compose_profile("jobs")["services"]
+    assert set(jobs) == {"api", "worker", "redis"}
+    assert jobs["worker"]["command"] == ["python", "-m", "service.cli", "worker"]
+    assert jobs["worker"]["environment"]["GRADIENT_JOBS_BACKEND"] == "redis"
+    assert jobs["worker"]["environment"]["GRADIENT_REDIS_URL"] == "redis://redis:6379/0"
+    assert "gradient-data:/data" in jobs["worker"]["volumes"]
+    assert "gradient-data:/data" in jobs["api"]["volumes"]  # datasets and checkpoints: one volume for every container
+    for name in ("worker", "redis"):
+        assert jobs[name]["read_only"] is True
+        assert jobs[name]["cap_drop"] == ["ALL"]
+        assert "healthcheck" in jobs[name]
+    assert "GRADIENT_DATA_DIR=/data" in (ROOT / "Dockerfile").read_text()
+
+
+def test_kubernetes_workers_share_the_data_volume_and_redis_with_the_api() -> None:
+    def pod(name: str) -> dict[str, Any]:
+        return yaml.safe_load((ROOT / "deploy" / "kubernetes" / name).read_text())["spec"]["template"]["spec"]
+
+    api, worker = pod("deployment.yaml"), pod("worker-deployment.yaml")
+    for spec in (api, worker):
+        (container,) = spec["containers"]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert env["GRADIENT_JOBS_BACKEND"] == "redis"
+        assert env["GRADIENT_REDIS_URL"] == "redis://gradient-redis:6379/0"
+        assert {v["name"]: v.get("persistentVolumeClaim", {}).get("claimName") for v in spec["volumes"]}["data"] == "gradient-data"
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert worker["containers"][0]["command"] == ["python", "-m", "service.cli", "worker"]
+    claim = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "data-pvc.yaml").read_text())
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
 
 
 def test_kubernetes_manifests_validate() -> None:

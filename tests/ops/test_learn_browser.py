@@ -14,11 +14,12 @@ import base64
 import json
 import os
 
+import httpx
 import pytest
 
 from tests.browser import Page, chromium_page, chromium_path
 from tests.ops.test_docs_browser import foreign_requests, js
-from tests.server import ROOT, ServerProcess
+from tests.server import ROOT, ServerProcess, running_server
 
 OUTPUT = ROOT / "test-output"
 READY = (
@@ -178,3 +179,27 @@ def test_a_bad_weight_shows_the_apis_error_next_to_it_and_clicks_mark_steps(serv
         settled(page)
         page.screenshot(OUTPUT / "learn-highlight.png")
         assert foreign_requests(page, server_process) == []
+
+
+def test_train_in_the_background_draws_the_curve_from_the_jobs_events() -> None:
+    """Train 30 steps as a job (POST /v1/trainings, run by the server's own worker): the curve grows from the event stream to
+    30 points, and the weights at the end are those of /v1/train for the same request (the job computes what it computes)."""
+    with running_server({"GRADIENT_JOB_WORKERS": "1"}) as server, chromium_page() as page:
+        open_page(page, f"{server.url}/learn")
+        settled(page)
+        page.evaluate("document.querySelector('#copy-json').click()")
+        request = json.loads(page.wait_for("document.querySelector('#copied').value"))
+        page.evaluate("document.querySelector('#train-n').value = '30'")
+        page.evaluate("document.querySelector('#train-background').click()")
+        page.wait_for("document.querySelector('#curve svg')?.dataset.points === '30'", timeout=60)
+        settled(page)
+        page.screenshot(OUTPUT / "learn-background.png")
+        assert f"{server.url}/v1/trainings" in page.requested
+        assert any("/events" in url for url in page.requested)
+        body = {k: v for k, v in request.items() if k != "optimizer_state"} | {"epochs": 30}
+        reference = httpx.post(f"{server.url}/v1/train", json=body, timeout=30).json()
+        shown = [float(w) for w in weights(page)[:6]]
+        expected = [w for row in reference["network"]["layers"][0]["weights"] for w in row]
+        assert shown == pytest.approx(expected, rel=1e-12)  # the field shows the job's weights (what /v1/train gives)
+        assert foreign_requests(page, server) == []
+        assert page.console_errors == []

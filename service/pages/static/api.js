@@ -58,7 +58,17 @@ export async function getJson(path) {
 
 /** POST and call onLine(object) for each NDJSON line as it arrives. */
 export async function postStream(path, body, onLine) {
-  const response = await send(path, body, "application/x-ndjson");
+  await readLines(await send(path, body, "application/x-ndjson"), onLine);
+}
+
+/** GET and call onLine(object) for each NDJSON line as it arrives (a training job's events). */
+export async function getStream(path, onLine) {
+  const response = await fetch(url(path), { headers: headers({ accept: "application/x-ndjson" }) });
+  if (!response.ok) throw await problemOf(response);
+  await readLines(response, onLine);
+}
+
+async function readLines(response, onLine) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffered = "";

@@ -1,7 +1,7 @@
 // The learner's page: wires the state, the form, the API and the views together.
 // Every computation is a call of the service's public API; the state is in the URL fragment.
 
-import { Problem, getApiKey, getJson, postJson, postStream, postText, setApiKey, url } from "./api.js";
+import { Problem, getApiKey, getJson, getStream, postJson, postStream, postText, setApiKey, url } from "./api.js";
 import { FieldError, clearErrors, fill, read, showErrors } from "./form.js";
 import { diagramBody, explainBody, fromFragment, highlightOf, lossBody, primer, toFragment, trainBody } from "./state.js";
 import { markStep, showCurve, showDerivation, showDiagram } from "./view.js";
@@ -157,6 +157,32 @@ async function train() {
   });
 }
 
+/** Train as a job in a worker (POST /v1/trainings), the curve growing from its event stream, then take its result. */
+async function trainInBackground() {
+  if (!fromForm()) return;
+  const epochs = Number($("#train-n").value);
+  await busy(`Training ${epochs} steps in the background…`, async () => {
+    const body = trainBody(page.state, Number.isInteger(epochs) ? epochs : $("#train-n").value);
+    const rows = (v) => (Array.isArray(v[0]) ? v : [v]); // a job trains on a dataset: one row per point, also for one point
+    const job = await postJson("/v1/trainings", { ...body, x: rows(body.x), t: rows(body.t) });
+    let end = null;
+    await getStream(`/v1/trainings/${job.id}/events`, (line) => {
+      if (line.event === "step") {
+        page.losses.push(line.loss);
+        showCurve($("#curve"), page.losses);
+        $("#loss-value").textContent = `E = ${Number(line.loss.toPrecision(6))}`;
+        status(`Training job ${job.id.slice(0, 8)}: step ${line.step} of ${job.progress.total}`);
+      } else if (line.event === "end") {
+        end = line;
+      }
+    });
+    if (!end || end.state !== "succeeded") throw new Problem(end?.problem || { detail: `the job ended ${end?.state ?? "early"}`, errors: [] });
+    const result = await getJson(`/v1/trainings/${job.id}/result`);
+    page.state = { ...page.state, network: result.network, optimizer_state: result.optimizer_state };
+    await reload();
+  });
+}
+
 function shellQuote(text) {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
@@ -232,6 +258,7 @@ async function start() {
   });
   $("#step").addEventListener("click", step);
   $("#train").addEventListener("click", train);
+  $("#train-background").addEventListener("click", trainInBackground);
   $("#reset").addEventListener("click", () => {
     page.state = primer();
     page.losses = [];
