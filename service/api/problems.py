@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from service import errors
 from service.engine.errors import EngineError
@@ -124,8 +125,16 @@ def problem_response(exc: ServiceError | EngineError | InteropError, headers: di
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large", 415: "unsupported-media-type"}
 
 
-def _http_response(exc: StarletteHTTPException) -> Response:
-    """Starlette's own HTTP errors (404, 405 …) in the same shape."""
+def _allowed(request: Request) -> str:
+    """Every method the API documents for this path (Starlette's 405 names only the first route that matched it)."""
+    for template, item in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            return ", ".join(sorted(method.upper() for method in item))
+    return ""
+
+
+def _http_response(exc: StarletteHTTPException, request: Request | None = None) -> Response:
+    """Starlette's own HTTP errors (404, 405 …) in the same shape; a 405's Allow lists every method of the path."""
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     body = {
         "type": f"urn:gradient-service:problem:{_HTTP_SLUGS.get(exc.status_code, 'http-error')}",
@@ -135,7 +144,10 @@ def _http_response(exc: StarletteHTTPException) -> Response:
         "errors": [],
         "errors_omitted": 0,
     }
-    return Response(orjson.dumps(body), status_code=exc.status_code, media_type=PROBLEM_JSON, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and request is not None and (allowed := _allowed(request)):
+        headers["Allow"] = allowed
+    return Response(orjson.dumps(body), status_code=exc.status_code, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -157,7 +169,7 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return _http_response(exc)
+        return _http_response(exc, request)
 
     async def on_disconnect(request: Request, exc: Exception) -> Response:
         # the client went away before its body arrived (e.g. a load generator stopping): nobody reads the answer

@@ -90,12 +90,14 @@ def python_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Mo
             del sys.modules[name]
 
 
-def test_python_client_warns_only_about_the_ndjson_stream(python_client: tuple[ModuleType, str]) -> None:
-    """openapi-python-client reads JSON, text and bytes; the stream's 200 is application/x-ndjson, which it leaves to the caller."""
+def test_python_client_warns_only_about_the_ndjson_stream_and_the_svg(python_client: tuple[ModuleType, str]) -> None:
+    """openapi-python-client reads JSON, text and bytes; the stream's 200 is application/x-ndjson and the diagram's
+    image/svg+xml, which it leaves to the caller (the response's content)."""
     _, output = python_client
     warnings = [line for line in output.splitlines() if line.startswith("WARNING")]
-    assert warnings == ["WARNING parsing POST /v1/train/stream within training."], output
+    assert warnings == ["WARNING parsing POST /v1/diagram within explanations.", "WARNING parsing POST /v1/train/stream within training."]
     assert "Unsupported content_type application/x-ndjson" in output
+    assert "Unsupported content_type image/svg+xml" in output
 
 
 def test_generated_python_client(

@@ -28,6 +28,18 @@ def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | Non
     return Response(dump(body), status_code=status, media_type="application/json", headers=headers)
 
 
+#: One Server-Sent Event of the stream, as a client parses it: its type, its step (``id``) and its JSON data.
+_SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "An event: `step` (id: the step; data: {step, epoch, loss}) or `end` (data: the job)",
+    "properties": {
+        "event": {"type": "string", "enum": ["step", "end"]},
+        "id": {"type": "string", "description": "the step, for Last-Event-ID"},
+        "data": {"type": "string", "description": "the event's JSON"},
+    },
+}
+
+
 @router.post(
     "/trainings",
     status_code=202,
@@ -73,7 +85,7 @@ async def get_training(job_id: str) -> Response:
     operation_id="training_events",
     summary="A training job's steps as they happen (SSE, or NDJSON)",
     response_class=Response,
-    responses={200: {"content": {SSE: {"schema": {"type": "string"}}, NDJSON: {"schema": StepEvent.model_json_schema()}}}},
+    responses={200: {"content": {SSE: {"schema": _SSE_EVENT}, NDJSON: {"schema": StepEvent.model_json_schema()}}}},
 )
 async def training_events(
     request: Request, job_id: str, after: Annotated[int, Query(ge=0, description="start after this step (as Last-Event-ID)")] = 0
