@@ -93,7 +93,10 @@ def job(url: str, dataset: str, epochs: int) -> float:
 
 def main() -> None:
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as d, running_server({"GRADIENT_DATA_DIR": d, "GRADIENT_BLAS_THREADS": "1"}) as server:
+    with (
+        tempfile.TemporaryDirectory() as d,
+        running_server({"GRADIENT_DATA_DIR": d, "GRADIENT_BLAS_THREADS": "1", "GRADIENT_JOB_WORKERS": "1"}) as server,
+    ):
         x, t = data(12_800)  # 100 batches per epoch: 10 epochs = 1000 steps
         dataset, _ = upload(server.url, x, t)
         job_s = job(server.url, dataset, 10)
