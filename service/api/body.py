@@ -79,8 +79,9 @@ async def _within_limit(
     1. 413 at once if the declared length is over ``max_body_bytes``, or its computation could never fit the memory budget;
     2. the body is received under :func:`~service.api.gate.receiving` (a large body may wait for room there) within
        ``body_timeout_seconds`` of the request's start, waiting included (408 after, the connection closed);
-    3. then a slot of the :mod:`~service.api.gate` (a fast 503 if there is none) and the computation's estimated
-       peak memory (:mod:`~service.api.memory`: 503 if it does not fit now), both held for the block.
+    3. then the computation's estimated peak memory (:mod:`~service.api.memory`: 503 if it does not fit now), which
+       covers the body while it waits, and a slot of the :mod:`~service.api.gate` (a fast 503 if there is none),
+       both held for the block.
     """
     settings = get_settings()
     limit: int = getattr(settings, limit_name)
@@ -100,8 +101,9 @@ async def _within_limit(
         raise _timed_out(body, seconds, declared, timeout_name) from None
     # counting the numbers of 32 MiB takes ~30 ms: off the event loop for any but a small body
     numbers = numbers_in(body) if len(body) <= settings.small_body_bytes else await asyncio.to_thread(numbers_in, body)
-    async with gate(len(body)).slot():
-        with budget.reserve(len(body), numbers):
+    # memory first: a body that waits for a computation slot holds its memory too, so the queue is bounded by the budget
+    with budget.reserve(len(body), numbers):
+        async with gate(len(body)).slot():
             yield body
 
 
