@@ -12,9 +12,12 @@ exception, and the browser's own messages: a refused or failed load, a CSP viola
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -134,11 +137,13 @@ def chromium_page() -> Iterator[Page]:
     """A fresh headless Chromium with one blank tab, Network and Page events on."""
     binary = chromium_path()
     assert binary is not None, "chromium is not installed (apt-get install chromium)"
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+    # Chromium's helper processes may still write into the profile as it is removed: remove what can be removed
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-", ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the helpers (renderer, GPU, utility) end with it
         )
         try:
             port = _devtools_port(Path(profile), process)
@@ -152,9 +157,16 @@ def chromium_page() -> Iterator[Page]:
                 page.send("Log.enable")
                 yield page
         finally:
-            process.terminate()
+            _signal_group(process, signal.SIGTERM)
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process, signal.SIGKILL)
                 process.wait()
+            time.sleep(0.2)  # let the helpers exit before the profile is removed
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    """Send ``sig`` to Chromium and every helper process it started (its process group); nothing if it is gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
