@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import orjson
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,7 +17,7 @@ from service.api.body import file_bytes, json_bytes
 from service.api.parsing import parse
 from service.api.upload import form_file
 from service.config import get_settings
-from service.engine.arrays import Checkpoint, no_checkpoint
+from service.engine.arrays import Checkpoint
 from service.schemas.files import FileAnswer, Upload
 from service.schemas.network import Network
 from service.schemas.responses import dump
@@ -83,40 +82,3 @@ def _parameters(request: object) -> int | None:
     if not isinstance(network, Network):
         return None
     return sum(layer.weights.size + (0 if layer.bias is None else layer.bias.size) for layer in network.layers)
-
-
-#: Significant digits of the numbers in the documented example answers.
-EXAMPLE_DIGITS = 15
-
-
-def rounded(value: Any) -> Any:
-    """``value`` with every float rounded to ``EXAMPLE_DIGITS`` significant digits (the same on every machine)."""
-    if isinstance(value, float):
-        return float(f"{value:.{EXAMPLE_DIGITS}g}")
-    if isinstance(value, dict):
-        return {key: rounded(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [rounded(item) for item in value]
-    return value
-
-
-def _json(answer: dict[str, Any] | FileAnswer) -> dict[str, Any]:
-    assert isinstance(answer, dict), "a route whose answer is a file has no JSON examples"
-    return answer
-
-
-def answer_examples(model: type[M], handler: Handler[M], examples: dict[str, dict[str, Any]]) -> dict[int | str, Any]:
-    """The route's ``responses`` entry showing the answer to each named request example, computed once at import.
-
-    The docs then show the real numbers (the primer's) beside each request example, and they cannot go stale.
-    They are rounded to ``EXAMPLE_DIGITS`` significant digits: the last bits of a float64 matrix product
-    depend on the CPU's BLAS kernel, and the committed OpenAPI document must be the same on every machine.
-    """
-    answers = {
-        name: {
-            "summary": example["summary"],
-            "value": rounded(orjson.loads(dump(_json(handler(model.model_validate_json(orjson.dumps(example["value"])), no_checkpoint))))),
-        }
-        for name, example in examples.items()
-    }
-    return {200: {"content": {"application/json": {"examples": answers}}}}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api.compute import EXAMPLE_DIGITS
+from service.api.examples import EXAMPLE_DIGITS
 from service.api.routes.docs import ASSETS_DIR
 
 
@@ -65,8 +65,8 @@ def test_the_assets_come_from_the_installed_package() -> None:
 
 def test_the_primer_answer_is_shown_beside_its_request(openapi: dict[str, Any]) -> None:
     answers = openapi["paths"]["/v1/backward"]["post"]["responses"]["200"]["content"]["application/json"]["examples"]
-    # the documented answers are rounded to EXAMPLE_DIGITS (15) significant digits, so that the committed document is the
-    # same on every CPU (np.exp's SIMD kernels differ in the last bit between AVX2 and AVX-512 machines)
+    # the documented answers are committed data (service/api/example_answers.json), rounded to EXAMPLE_DIGITS (15) significant
+    # digits: the committed document is the same on every CPU (np.exp's SIMD kernels differ between AVX2 and AVX-512)
     assert EXAMPLE_DIGITS == 15
     assert answers["primer"]["value"]["layers"][1]["grad_weights"][0][0] == -0.237096489916815  # -0.23709648991681476
     assert answers["classification"]["value"]["loss"] > 0

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.body import json_body
-from service.api.compute import answer_examples, compute
+from service.api.compute import compute
+from service.api.examples import answer_examples
 from service.api.problems import ERROR_RESPONSES
 from service.handlers import gradients
 from service.schemas.examples import BACKWARD_EXAMPLES, FORWARD_EXAMPLES
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
     "/forward",
     response_model=ForwardResponse,
     operation_id="forward",
-    responses=answer_examples(ForwardRequest, gradients.forward, FORWARD_EXAMPLES),
+    responses=answer_examples("forward", ForwardRequest, gradients.forward, FORWARD_EXAMPLES),
     summary="Forward pass: a and z of every layer",
     openapi_extra=json_body(ForwardRequest, FORWARD_EXAMPLES),
 )
@@ -36,7 +37,7 @@ async def forward(request: Request) -> Response:
     "/backward",
     response_model=BackwardResponse,
     operation_id="backward",
-    responses=answer_examples(BackwardRequest, gradients.backward, BACKWARD_EXAMPLES),
+    responses=answer_examples("backward", BackwardRequest, gradients.backward, BACKWARD_EXAMPLES),
     summary="Backpropagation: δ and the gradients of every layer",
     openapi_extra=json_body(BackwardRequest, BACKWARD_EXAMPLES),
 )

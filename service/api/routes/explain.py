@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.body import json_body
-from service.api.compute import answer_examples, compute
+from service.api.compute import compute
+from service.api.examples import answer, answer_examples
 from service.api.problems import ERROR_RESPONSES
 from service.engine.arrays import no_checkpoint
 from service.handlers import diagram as diagram_handler
@@ -25,29 +26,25 @@ class SVGResponse(Response):
     media_type = SVG
 
 
-def _drawn(body: dict[str, Any]) -> str:
+def drawn(body: dict[str, Any]) -> str:
+    """The SVG answered to the request ``body``."""
     return diagram_handler.diagram(DiagramRequest.model_validate_json(orjson.dumps(body)), no_checkpoint).content.decode()
 
 
 def _svg_examples() -> dict[int | str, Any]:
-    """The SVG answered for each request example, drawn once at import (as answer_examples does for JSON)."""
-    drawn = {
-        name: {
-            "summary": example["summary"],
-            "value": diagram_handler.diagram(
-                DiagramRequest.model_validate_json(orjson.dumps(example["value"])), no_checkpoint
-            ).content.decode(),
-        }
+    """The SVG answered for each request example (committed beside the JSON answers: service.api.examples)."""
+    drawn_ = {
+        name: {"summary": example["summary"], "value": answer("diagram", name, lambda e=example: drawn(e["value"]))}
         for name, example in DIAGRAM_EXAMPLES.items()
     }
-    return {200: {"description": "The diagram, as SVG", "content": {SVG: {"schema": {"type": "string"}, "examples": drawn}}}}
+    return {200: {"description": "The diagram, as SVG", "content": {SVG: {"schema": {"type": "string"}, "examples": drawn_}}}}
 
 
 @router.post(
     "/explain",
     response_model=ExplainResponse,
     operation_id="explain",
-    responses=answer_examples(ExplainRequest, explain_handler.explain, EXPLAIN_EXAMPLES),
+    responses=answer_examples("explain", ExplainRequest, explain_handler.explain, EXPLAIN_EXAMPLES),
     summary="The derivation, step by step: each a, z, E, δ and ∂E/∂w with its formula and numbers",
     openapi_extra=json_body(ExplainRequest, EXPLAIN_EXAMPLES),
 )

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.body import REQUEST_MODELS, json_body
-from service.api.compute import answer_examples, compute, rounded
+from service.api.compute import compute
+from service.api.examples import answer, answer_examples, rounded
 from service.api.problems import ERROR_RESPONSES
 from service.api.stream import NDJSON, accepts_ndjson, stream
 from service.engine.arrays import no_checkpoint
@@ -32,7 +33,7 @@ def _lines(example: dict[str, Any]) -> str:
     return "".join(orjson.dumps(rounded(orjson.loads(dump(event)))).decode() + "\n" for event in events)
 
 
-STREAM_LINES = _lines(STREAM_EXAMPLE)
+STREAM_LINES: str = answer("train_stream", "two_epochs", lambda: _lines(STREAM_EXAMPLE))
 
 _STREAM_DESCRIPTION = f"""\
 What `/v1/train` computes, sent as it is computed: `{NDJSON}`, one JSON object per line (a `TrainEvent`).
@@ -52,7 +53,7 @@ example over 2 epochs answers:
     "/train-step",
     response_model=TrainStepResponse,
     operation_id="train_step",
-    responses=answer_examples(TrainStepRequest, training.train_step, TRAIN_STEP_EXAMPLES),
+    responses=answer_examples("train_step", TrainStepRequest, training.train_step, TRAIN_STEP_EXAMPLES),
     summary="One optimizer step on W and b",
     openapi_extra=json_body(TrainStepRequest, TRAIN_STEP_EXAMPLES),
 )
