@@ -92,6 +92,63 @@ def batches(N: int, batch_size: int, shuffle: bool, rng: np.random.Generator) ->
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """How a run goes over N data points: ``epochs`` passes, in batches of ``batch_size`` (None: all N in one step).
+
+    Each epoch's order is one ``rng.permutation(N)`` of ``rng = numpy.random.default_rng(seed)``, made once
+    per run (``shuffle`` False: rows 0 … N−1), so a client can replay the run with /v1/train-step.
+    """
+
+    epochs: int
+    batch_size: int | None = None
+    shuffle: bool = True
+    seed: int = 0
+
+    def batch_sizes(self, N: int) -> list[int]:
+        """Rows of each batch of an epoch (the last may be smaller)."""
+        size = self.batch_size or N
+        return [min(size, N - i) for i in range(0, N, size)]
+
+    def steps_per_epoch(self, N: int) -> int:
+        """Batches in one pass over N points: ⌈N / batch_size⌉."""
+        return -(-N // (self.batch_size or N))
+
+    def steps(self, N: int) -> int:
+        """Optimizer steps of the whole run: epochs × ⌈N / batch_size⌉."""
+        return self.epochs * self.steps_per_epoch(N)
+
+    def by_epoch(self, losses: Array, N: int) -> list[Array]:
+        """The step losses of a whole run (``steps(N)`` of them), one array per epoch."""
+        per = self.steps_per_epoch(N)
+        return [losses[e * per : (e + 1) * per] for e in range(self.epochs)]
+
+    def epoch_loss(self, losses: Array, N: int) -> np.floating[Any]:
+        """An epoch's loss from its step losses: their mean weighted by batch size (what Keras's ``fit`` reports)."""
+        return losses.dtype.type(np.average(losses, weights=self.batch_sizes(N)))
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything a training run needs: θ (``layers``), the data x (N × M⁽¹⁾) and t (N × K⁽ᴸ⁾), E and its
+    reduction, the optimizer and its state, the weight penalty P, and the schedule."""
+
+    layers: list[Layer]
+    x: Array
+    t: Array
+    loss: Loss
+    reduction: str
+    optimizer: Optimizer
+    state: OptimizerState
+    regularization: Regularization
+    schedule: Schedule
+
+    @property
+    def total(self) -> int:
+        """The run's optimizer steps."""
+        return self.schedule.steps(self.x.shape[0])
+
+
+@dataclass(frozen=True)
 class Epoch:
     """One pass over the data: the loss of each step (E + P at the θ before it) and the state after it.
 
@@ -120,6 +177,15 @@ class Position:
 
 
 @dataclass(frozen=True)
+class Resume:
+    """Where to pick a run up: θ and the optimizer state after ``position``'s previous step."""
+
+    layers: list[Layer]
+    state: OptimizerState
+    position: Position
+
+
+@dataclass(frozen=True)
 class StepDone:
     """One step of :func:`train_steps`: its 1-based number, epoch, batch rows, loss, the layers and state after it, and where to resume."""
 
@@ -133,103 +199,43 @@ class StepDone:
     ends_epoch: bool
 
 
-def steps_per_epoch(N: int, batch_size: int | None) -> int:
-    """Batches in one pass over N points."""
-    return -(-N // (batch_size or N))
+def train_steps(run: Run, checkpoint: Checkpoint = no_checkpoint, resume: Resume | None = None) -> Iterator[StepDone]:
+    """:func:`train_step` over the batches of ``run.schedule``; yields each step as it is done.
 
-
-def batch_sizes(N: int, batch_size: int | None) -> list[int]:
-    """Rows of each batch of an epoch (the last may be smaller)."""
-    size = batch_size or N
-    return [min(size, N - i) for i in range(0, N, size)]
-
-
-def epoch_loss(losses: Array, sizes: Sequence[int]) -> np.floating[Any]:
-    """An epoch's loss: the mean of its step losses weighted by batch size (what Keras's ``fit`` reports)."""
-    return losses.dtype.type(np.average(losses, weights=sizes))
-
-
-def train_steps(
-    layers: Sequence[Layer],
-    x: Array,
-    t: Array,
-    loss: Loss,
-    reduction: str,
-    optimizer: Optimizer,
-    state: OptimizerState,
-    *,
-    epochs: int,
-    batch_size: int | None = None,
-    shuffle: bool = True,
-    seed: int = 0,
-    regularization: Regularization = NONE,
-    checkpoint: Checkpoint = no_checkpoint,
-    start: Position | None = None,
-) -> Iterator[StepDone]:
-    """:func:`train_step` over the batches of ``x`` (N × M⁽¹⁾) and ``t`` (N × K⁽ᴸ⁾), ``epochs`` times; yields each step.
-
-    ``rng = numpy.random.default_rng(seed)`` draws one permutation per epoch (see
-    :func:`batches`), so a client can replay the same batches step by step. ``start``
-    (a step's ``next``, with its ``layers`` and ``state``) resumes a run where it stood.
+    ``resume`` (a step's ``next``, with its ``layers`` and ``state``) picks the run up where it stood:
+    the same batches and numbers as a run that never stopped.
     """
-    rng = np.random.default_rng(seed)
-    position = start or Position(0, 0, rng.bit_generator.state)
-    N = x.shape[0]
-    step = position.epoch * steps_per_epoch(N, batch_size) + position.batch
-    current = list(layers)
-    for e in range(position.epoch, epochs):
+    s = run.schedule
+    rng = np.random.default_rng(s.seed)
+    position = resume.position if resume else Position(0, 0, rng.bit_generator.state)
+    current, state = (resume.layers, resume.state) if resume else (list(run.layers), run.state)
+    N = run.x.shape[0]
+    step = position.epoch * s.steps_per_epoch(N) + position.batch
+    for e in range(position.epoch, s.epochs):
         if e == position.epoch:
             rng.bit_generator.state = position.rng
         at_start = rng.bit_generator.state
-        epoch_batches = batches(N, batch_size or N, shuffle, rng)
+        epoch_batches = batches(N, s.batch_size or N, s.shuffle, rng)
         after = rng.bit_generator.state
         first = position.batch if e == position.epoch else 0
         for b in range(first, len(epoch_batches)):
             rows = epoch_batches[b]
-            done = train_step(current, x[rows], t[rows], loss, reduction, optimizer, state, checkpoint, regularization)
+            done = train_step(
+                current, run.x[rows], run.t[rows], run.loss, run.reduction, run.optimizer, state, checkpoint, run.regularization
+            )
             current, state, step = done.layers, done.state, step + 1
             last = b == len(epoch_batches) - 1
-            resume = Position(e + 1, 0, after) if last else Position(e, b + 1, at_start)
-            yield StepDone(step, e, len(rows), done.grads.loss.dtype.type(done.grads.loss), current, state, resume, last)
+            resume_at = Position(e + 1, 0, after) if last else Position(e, b + 1, at_start)
+            yield StepDone(step, e, len(rows), done.grads.loss.dtype.type(done.grads.loss), current, state, resume_at, last)
 
 
-def train(
-    layers: Sequence[Layer],
-    x: Array,
-    t: Array,
-    loss: Loss,
-    reduction: str,
-    optimizer: Optimizer,
-    state: OptimizerState,
-    *,
-    epochs: int,
-    batch_size: int | None = None,
-    shuffle: bool = True,
-    seed: int = 0,
-    regularization: Regularization = NONE,
-    checkpoint: Checkpoint = no_checkpoint,
-) -> Iterator[Epoch]:
-    """:func:`train_steps`, yielding each epoch as it ends. ``batch_size`` None means the whole dataset in one step."""
+def train(run: Run, checkpoint: Checkpoint = no_checkpoint) -> Iterator[Epoch]:
+    """:func:`train_steps`, yielding each epoch as it ends."""
+    N = run.x.shape[0]
     losses: list[np.floating[Any]] = []
-    sizes: list[int] = []
-    for done in train_steps(
-        layers,
-        x,
-        t,
-        loss,
-        reduction,
-        optimizer,
-        state,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        regularization=regularization,
-        checkpoint=checkpoint,
-    ):
+    for done in train_steps(run, checkpoint):
         losses.append(done.loss)
-        sizes.append(done.rows)
         if done.ends_epoch:
-            per_step = np.array(losses, dtype=x.dtype)
-            yield Epoch(done.epoch, per_step, epoch_loss(per_step, sizes), done.layers, done.state)
-            losses, sizes = [], []
+            per_step = np.array(losses, dtype=run.x.dtype)
+            yield Epoch(done.epoch, per_step, run.schedule.epoch_loss(per_step, N), done.layers, done.state)
+            losses = []

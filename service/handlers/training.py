@@ -1,4 +1,4 @@
-"""/v1/train-step and /v1/train: one optimizer step, and many over a small dataset (whole, or as a stream of epochs)."""
+"""/v1/train-step and /v1/train: one optimizer step, and a training run over a small dataset (whole, or as a stream of epochs)."""
 
 from __future__ import annotations
 
@@ -25,31 +25,14 @@ def train_step(req: TrainStepRequest, checkpoint: Checkpoint = no_checkpoint) ->
 
 def train_events(req: TrainRequest, checkpoint: Checkpoint = no_checkpoint) -> Iterator[dict[str, Any]]:
     """An event per epoch as it ends (each computed when the next event is asked for), then the result event."""
-    i = req.to_engine()
-    epochs = engine_train(
-        i.layers,
-        i.x,
-        i.t,
-        i.loss,
-        i.reduction,
-        i.optimizer,
-        i.state,
-        epochs=i.epochs,
-        batch_size=i.batch_size,
-        shuffle=i.shuffle,
-        seed=i.seed,
-        regularization=i.regularization,
-        checkpoint=checkpoint,
-    )
+    run = req.to_engine().run
     losses: list[Array] = []
-    epoch_losses: list[np.floating[Any]] = []
     last: Epoch | None = None
-    for last in epochs:
+    for last in engine_train(run, checkpoint):
         losses.append(last.losses)
-        epoch_losses.append(last.loss)
-        yield epoch_event(last, i.epochs)
+        yield epoch_event(last, run.schedule.epochs)
     assert last is not None  # epochs ≥ 1
-    yield {"event": "result", **train_body(losses, epoch_losses, last.layers, last.state, req.network.activations())}
+    yield {"event": "result", **train_body(run, np.concatenate(losses), last.layers, last.state, req.network.activations())}
 
 
 def train(req: TrainRequest, checkpoint: Checkpoint = no_checkpoint) -> dict[str, Any]:

@@ -192,10 +192,8 @@ class BackwardRequest(LossRequest):
         return BackwardInputs(**extended(inputs), per_example_gradients=self.per_example_gradients, input_jacobian=self.input_jacobian)
 
 
-class TrainStepRequest(LossRequest):
-    """What backward takes, plus the optimizer and its state from the previous step."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [TRAIN_STEP_EXAMPLE]})
+class StepRequest(LossRequest):
+    """What backward takes, plus the optimizer and its state from the previous step (train-step's and train's fields)."""
 
     reduction: StepReduction = Field(
         "sum", description="over the batch: sum (Bishop, the primer) or mean (Keras/PyTorch); a step needs one loss, so no none"
@@ -208,10 +206,20 @@ class TrainStepRequest(LossRequest):
         None, description="L1/L2 penalty on the weights (not biases), added to the loss and its gradient; absent for none"
     )
 
-    def to_engine(self) -> TrainStepInputs:
+    def _step_inputs(self) -> TrainStepInputs:
         """The loss's inputs, the engine's optimizer (clipping included), its state checked against the network's shapes, the penalty."""
         inputs = super().to_engine()
         optimizer = self.optimizer.to_engine()
         state = EngineState() if self.optimizer_state is None else self.optimizer_state.to_engine(optimizer, inputs.layers)
         regularization = NONE if self.regularization is None else self.regularization.to_engine()
         return TrainStepInputs(**extended(inputs), optimizer=optimizer, state=state, regularization=regularization)
+
+
+class TrainStepRequest(StepRequest):
+    """What backward takes, plus the optimizer and its state from the previous step."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [TRAIN_STEP_EXAMPLE]})
+
+    def to_engine(self) -> TrainStepInputs:
+        """The step's inputs: see :meth:`StepRequest._step_inputs`."""
+        return self._step_inputs()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -13,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from service.engine.arrays import Array
 from service.engine.network import Layer
 from service.engine.optimizers import OptimizerState
-from service.engine.training import Epoch
+from service.engine.training import Epoch, Run, Schedule
 from service.errors import pointer
 from service.limits import check_train_steps
 from service.schemas.examples import TRAIN_STEP_EXAMPLE
@@ -21,7 +20,7 @@ from service.schemas.network import Network
 from service.schemas.optimizer import OptimizerState as WireState
 from service.schemas.optimizer import state_to_wire
 from service.schemas.problem import Problem
-from service.schemas.requests import TrainStepInputs, TrainStepRequest, extended
+from service.schemas.requests import StepRequest, TrainStepInputs, extended
 from service.schemas.responses import network_body
 
 TRAIN_EXAMPLE: dict[str, Any] = {
@@ -37,15 +36,16 @@ TRAIN_EXAMPLE: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class TrainInputs(TrainStepInputs):
-    """A train step's inputs over a dataset, and how to go over it: :func:`service.engine.training.train`'s arguments."""
+    """A train step's inputs over a dataset, and how to go over it; :attr:`run` is the engine's training run."""
 
-    epochs: int
-    batch_size: int | None
-    shuffle: bool
-    seed: int
+    schedule: Schedule
+
+    @property
+    def run(self) -> Run:
+        return Run(self.layers, self.x, self.t, self.loss, self.reduction, self.optimizer, self.state, self.regularization, self.schedule)
 
 
-class TrainRequest(TrainStepRequest):
+class TrainRequest(StepRequest):
     """What train-step takes, with a dataset (x, t: one row per point) and how to go over it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [TRAIN_EXAMPLE]})
@@ -65,10 +65,10 @@ class TrainRequest(TrainStepRequest):
 
     def to_engine(self) -> TrainInputs:
         """The train-step inputs with the data (x, t: one row per point) and the schedule, within ``max_train_steps``."""
-        inputs = super().to_engine()
-        N = inputs.x.shape[0]
-        self._check_steps(self.epochs * math.ceil(N / (self.batch_size or N)))
-        return TrainInputs(**extended(inputs), epochs=self.epochs, batch_size=self.batch_size, shuffle=self.shuffle, seed=self.seed)
+        i = self._step_inputs()
+        schedule = Schedule(self.epochs, self.batch_size, self.shuffle, self.seed)
+        self._check_steps(schedule.steps(i.x.shape[0]))
+        return TrainInputs(**extended(i), schedule=schedule)
 
     def _check_steps(self, steps: int) -> None:
         """422 over the steps one request may take (``max_train_steps``; a job's limit is ``max_job_steps``)."""
@@ -112,17 +112,12 @@ class TrainEvent(RootModel[Annotated[EpochEvent | ResultEvent | ErrorEvent, Fiel
     """One line of the `application/x-ndjson` answer: an object per epoch, then the result (or an error)."""
 
 
-def train_body(
-    losses: Sequence[Array],
-    epoch_losses: Sequence[np.floating[Any]],
-    layers: Sequence[Layer],
-    state: OptimizerState,
-    activations: Sequence[Any],
-) -> dict[str, Any]:
-    """The train response from the per-epoch losses and the final layers and state."""
+def train_body(run: Run, losses: Array, layers: Sequence[Layer], state: OptimizerState, activations: Sequence[Any]) -> dict[str, Any]:
+    """The train response of ``run``: its step losses (all ``run.total`` of them), each epoch's loss, the final layers and state."""
+    N = run.x.shape[0]
     return {
-        "losses": np.concatenate(losses),
-        "epoch_losses": np.array(epoch_losses),
+        "losses": losses,
+        "epoch_losses": np.array([run.schedule.epoch_loss(part, N) for part in run.schedule.by_epoch(losses, N)], dtype=losses.dtype),
         "network": network_body(layers, activations),
         "optimizer_state": state_to_wire(state, layers),
     }
