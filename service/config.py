@@ -44,7 +44,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address the console script binds")
     port: int = Field(8000, ge=1, le=65535, description="port the console script binds")
     workers: int = Field(0, ge=0, description="uvicorn worker processes; 0: one per CPU")
-    blas_threads: int = Field(0, ge=0, description="BLAS threads per worker; 0: CPUs ÷ workers, at least 1")
+    blas_threads: int = Field(
+        0,
+        ge=0,
+        description="BLAS threads per worker; 0: CPUs ÷ workers, at least 1. Sets `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and "
+        "`MKL_NUM_THREADS`; with 0 an operator's own setting of those wins",
+    )
     log_level: str = Field("info", description="uvicorn log level")
     max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="request body, in bytes, also after gzip decoding (413 above)")
     drain_seconds: float = Field(2.0, ge=0, description="after SIGTERM, seconds /readyz answers 503 while requests are still served")
@@ -174,8 +179,33 @@ class Settings(BaseSettings):
         description="a worker renews its lease on a job every third of this; a job whose lease ran out is resumed by another worker",
     )
 
-    # Access (service/middleware/).
-    api_keys: SecretStr = Field(SecretStr(""), description="comma-separated API keys; empty: no key needed")
+    # Tenants: what one tenant may keep (service/jobs/quotas.py), and what the disk must keep free (service/jobs/files.py).
+    tenant_max_datasets: int = Field(1000, ge=0, description="datasets one tenant may keep (429 above: delete one)")
+    tenant_max_dataset_bytes: int = Field(
+        8 * 1024 * 1024 * 1024, ge=0, description="bytes of all of one tenant's datasets, as stored (429 above: delete some)"
+    )
+    tenant_max_active_jobs: int = Field(32, ge=0, description="training jobs of one tenant queued or running at once (429 above: wait)")
+    tenant_max_jobs: int = Field(
+        10_000, ge=0, description="training jobs one tenant may keep, finished ones included (429 above: delete some, or let them expire)"
+    )
+    min_free_disk_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=0,
+        description="bytes that must stay free on the data dir's disk: an upload or a job that would leave less gets 507",
+    )
+
+    # Access (service/middleware/, service/tenants.py).
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        description="comma-separated API keys, each its own tenant (named by its SHA-256's first 12 hex digits); with keys (here or "
+        "in api_keys_file), `/v1/*` needs `Authorization: Bearer <key>` or `X-API-Key` (401); probes, `/metrics`, the docs and "
+        "`/learn` stay open",
+    )
+    api_keys_file: Path | None = Field(
+        None,
+        description="a file of lines `TENANT SHA256HEX` (a tenant and the SHA-256 of one of its keys; several lines per tenant "
+        "rotate keys; # comments), re-read within seconds when it changes; `gradient-service keys hash TENANT` prints a line",
+    )
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS; empty: CORS off")
 
     def memory_budget(self) -> int:
@@ -195,6 +225,33 @@ class Settings(BaseSettings):
         return _split(self.cors_origins)
 
 
+def setting_rows() -> list[tuple[str, str, str]]:
+    """Every setting as (environment variable, default, meaning), in the order Settings declares them."""
+    rows = []
+    for name, info in Settings.model_fields.items():
+        default = info.default.get_secret_value() if isinstance(info.default, SecretStr) else info.default
+        shown = "unset" if default is None else "empty" if default == "" else str(default)
+        rows.append((f"GRADIENT_{name.upper()}", shown, info.description or ""))
+    return rows
+
+
+def settings_table() -> str:
+    """The settings as the README's Configuration table (Markdown)."""
+    rows = [
+        f"| `{variable}` | {'`' + default + '`' if default not in ('unset', 'empty') else default} | {meaning} |"
+        for variable, default, meaning in setting_rows()
+    ]
+    return "\n".join(["| variable | default | meaning |", "|---|---|---|", *rows])
+
+
+def settings_help() -> str:
+    """The settings as the console script's ``--help`` lists them."""
+    lines = ["settings (environment variables; a flag above wins over its variable):"]
+    for variable, default, meaning in setting_rows():
+        lines += [f"  {variable}  (default: {default})", f"      {meaning}"]
+    return "\n".join(lines)
+
+
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -203,3 +260,7 @@ def _split(value: str) -> list[str]:
 def get_settings() -> Settings:
     """The settings of this process."""
     return Settings()
+
+
+if __name__ == "__main__":  # python -m service.config: the README's Configuration table
+    print(settings_table())

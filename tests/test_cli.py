@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from service import cli
+from service import children, cli
 from service.config import Settings, available_cpus, get_settings
 from service.metrics import MULTIPROC_ENV
 
 
 @pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No GRADIENT_WORKERS or BLAS variables; whatever the tests set is undone afterwards."""
-    for name in ("GRADIENT_WORKERS", "GRADIENT_BLAS_THREADS", MULTIPROC_ENV, *cli.BLAS_THREAD_VARIABLES):
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No GRADIENT_WORKERS or BLAS variables, no job workers, a data dir of its own; what the tests set is undone afterwards."""
+    for name in ("GRADIENT_WORKERS", "GRADIENT_BLAS_THREADS", MULTIPROC_ENV, children.ENV, *cli.BLAS_THREAD_VARIABLES):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
+    monkeypatch.setenv("GRADIENT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GRADIENT_JOB_WORKERS", "0")
 
 
 def _run_with(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[str, Any]:

@@ -18,7 +18,6 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from service.config import Settings
 from tests.server import ROOT
 
 BIN = Path(sys.executable).parent
@@ -182,11 +181,3 @@ def test_lock_pins_every_runtime_dependency() -> None:
         name = requirement.name.lower().replace("_", "-")
         assert name in pinned, f"{name} is not in requirements.lock: regenerate it (command at its top)"
         assert requirement.specifier.contains(pinned[name]), f"requirements.lock pins {name}=={pinned[name]}, outside {requirement}"
-
-
-def test_every_setting_is_documented_in_the_readme() -> None:
-    readme = (ROOT / "README.md").read_text()
-    for name, field in Settings.model_fields.items():
-        shown = f"`{field.default}`" if str(field.default) else "empty"
-        row = f"| `GRADIENT_{name.upper()}` | {shown} |"
-        assert row in readme, f"README's Configuration table lacks {row}"
