@@ -122,6 +122,26 @@ class NotReady(Conflict):
     retry_after: float = 1.0
 
 
+@dataclass
+class QuotaExceeded(ServiceError):
+    """A tenant's quota is reached; ``quota`` names its setting. ``retry_after`` (seconds) when waiting frees it, else None."""
+
+    quota: str = ""
+    retry_after: float | None = None
+
+
+class InsufficientStorage(ServiceError):
+    """Writing this would cross the data dir's disk reserve (``min_free_disk_bytes``), or the disk is full."""
+
+
+@dataclass
+class BackendUnavailable(ServiceError):
+    """The job backend (``backend``: its name, e.g. redis) cannot be reached now; retry after ``retry_after`` seconds."""
+
+    backend: str = ""
+    retry_after: float = 2.0
+
+
 class Unexpected(ServiceError):
     """A failure of the server itself (a bug): logged, and answered 500."""
 

@@ -11,6 +11,9 @@ The drain chains in front of the SIGTERM handler that uvicorn installs in each
 worker process (its server runs the lifespan inside that handler's scope), so it
 works the same under the console script, ``uvicorn service.main:app`` and with
 several workers. Where there is no such handler (tests, other servers) it does nothing.
+
+The job backend is looked at every :data:`BACKEND_LOOK_SECONDS` off the event loop: while it cannot be
+reached, ``/readyz`` answers 503 too (a load balancer stops sending job traffic), and 200 again once it is back.
 """
 
 from __future__ import annotations
@@ -26,17 +29,43 @@ from types import FrameType
 
 from fastapi import FastAPI
 
+from service import children
 from service.api import parsing
 from service.config import get_settings
+from service.errors import BackendUnavailable
+from service.jobs.backend import get_backend
 
 log = logging.getLogger("service.lifecycle")
 
 
+#: Seconds between two looks at the job backend.
+BACKEND_LOOK_SECONDS = 1.0
+
+
 @dataclass
 class Lifecycle:
-    """Whether this process should get new requests: from start-up until the first SIGTERM."""
+    """Whether this process should get new requests: from start-up until the first SIGTERM, while its job backend answers.
+
+    ``away`` names the job backend while it cannot be reached (None: it answers).
+    """
 
     ready: bool = False
+    away: str | None = None
+
+
+async def _watch_backend(lifecycle: Lifecycle) -> None:
+    """Keep ``lifecycle.away`` up to date (the look runs in a thread: a backend that is away may take a second to say so)."""
+    while True:
+        try:
+            await asyncio.to_thread(get_backend().store.ping)
+            if lifecycle.away:
+                log.info("the job backend %s answers again: ready", lifecycle.away)
+            lifecycle.away = None
+        except BackendUnavailable as exc:
+            if not lifecycle.away:
+                log.warning("the job backend %s cannot be reached: /readyz answers 503 until it can", exc.backend)
+            lifecycle.away = exc.backend
+        await asyncio.sleep(BACKEND_LOOK_SECONDS)
 
 
 def _drain_on_sigterm(lifecycle: Lifecycle, seconds: float) -> Callable[[], None]:
@@ -67,11 +96,14 @@ def _drain_on_sigterm(lifecycle: Lifecycle, seconds: float) -> Callable[[], None
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Ready once started; not ready from the first SIGTERM (or the end of the lifespan)."""
     lifecycle: Lifecycle = app.state.lifecycle
+    children.watch_parent()  # a web worker of gradient-service ends with it, and its own children with it
     undo = _drain_on_sigterm(lifecycle, get_settings().drain_seconds)
     await asyncio.to_thread(parsing.warm_up)  # the parse process for large bodies, started before the first one
+    watcher = asyncio.create_task(_watch_backend(lifecycle))
     lifecycle.ready = True
     try:
         yield
     finally:
         lifecycle.ready = False
+        watcher.cancel()
         undo()  # the parse process stays for the process's next app (tests); it ends with the process

@@ -48,6 +48,11 @@ LIMIT_SETTINGS = (
     "max_job_steps",
     "max_job_seconds",
     "job_retention_seconds",
+    "tenant_max_datasets",
+    "tenant_max_dataset_bytes",
+    "tenant_max_active_jobs",
+    "tenant_max_jobs",
+    "min_free_disk_bytes",
 )
 
 
@@ -69,9 +74,19 @@ def published(settings: Settings) -> dict[str, Any]:
     return values
 
 
+#: How a limit whose default depends on the machine is shown in the OpenAPI document (the same on every machine):
+#: its rule; ``GET /v1/limits`` gives the figure in force.
+MACHINE_DEFAULTS = {"memory_budget_bytes": "derived from the machine (see below); `GET /v1/limits` gives the figure in force"}
+
+
 def describe(settings: Settings) -> str:
-    """The limits as a Markdown table, for the OpenAPI description."""
-    rows = [f"| `{name}` | {value:,} | {Settings.model_fields[name].description} |" for name, value in published(settings).items()]
+    """The limits as a Markdown table, for the OpenAPI description: the same bytes on every machine."""
+    shown = {name: getattr(settings, name) for name in LIMIT_SETTINGS}
+    rows = [
+        f"| `{name}` | {MACHINE_DEFAULTS[name] if name in MACHINE_DEFAULTS and not value else f'{value:,}'} | "
+        f"{Settings.model_fields[name].description} |"
+        for name, value in shown.items()
+    ]
     return "\n".join(["| limit | value | what it bounds |", "|---|---|---|", *rows])
 
 

@@ -10,7 +10,7 @@ from service import __version__
 from service.api import openapi
 from service.api.metrics_middleware import MetricsMiddleware
 from service.api.problems import install as install_error_handlers
-from service.api.routes import catalog, compute, datasets, docs, explain, gradcheck, health, learn, limits, trainings
+from service.api.routes import catalog, compute, datasets, docs, explain, gradcheck, health, jobs, learn, limits
 from service.api.routes import interop as interop_routes
 from service.api.routes import networks as network_routes
 from service.api.routes import training as training_routes
@@ -59,7 +59,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(training_routes.router)
     app.include_router(datasets.router)
-    app.include_router(trainings.router)
+    app.include_router(jobs.router)
     app.include_router(network_routes.router)
     app.include_router(interop_routes.router)
     app.include_router(gradcheck.router)

@@ -12,8 +12,6 @@ docs complete by declaring the request body that the route parses itself.
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +24,7 @@ from service.api.gate import gate, receiving
 from service.api.memory import memory, numbers_in
 from service.config import get_settings
 from service.errors import BodyTimeout, BodyTooLarge, UnsupportedMediaType
+from service.jobs.files import check_room, full, is_full, temporary_name
 from service.metrics import count_rejection
 
 
@@ -133,33 +132,44 @@ def too_large(limit: int, size: int, when: str = "", name: str = "max_body_bytes
 async def body_to_disk(request: Request, directory: Path) -> AsyncIterator[Path]:
     """A file body (POST /v1/datasets), streamed into a temporary file in ``directory`` as it arrives; removed after the block.
 
-    413 past ``max_dataset_body_bytes``, 408 after ``dataset_body_timeout_seconds``. It is never whole in memory,
-    and receiving it holds no computation slot.
+    413 past ``max_dataset_body_bytes``, 408 after ``dataset_body_timeout_seconds``, 507 if it would leave less than
+    ``min_free_disk_bytes`` free (checked on the declared length before anything is written, and as it arrives) or
+    the disk fills. It is never whole in memory, and receiving it holds no computation slot. The file's name carries
+    this process's id, so what a killed process leaves is recognized and cleaned at the next start.
     """
     settings = get_settings()
-    limit, seconds = settings.max_dataset_body_bytes, settings.dataset_body_timeout_seconds
+    limit, seconds, reserve = settings.max_dataset_body_bytes, settings.dataset_body_timeout_seconds, settings.min_free_disk_bytes
     header = request.headers.get("content-length", "")
     declared = int(header) if header.isdigit() else None
     if declared is not None and declared > limit:
         raise too_large(limit, declared, name="max_dataset_body_bytes")
+    check_room(directory, declared or 0, reserve)
     directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".upload-", dir=directory)
-    path = Path(name)
-    size = 0
+    path = directory / temporary_name(".upload-")
+    size, checked = 0, 0
     try:
-        with os.fdopen(fd, "wb") as f:
+        with path.open("wb") as f:
             try:
                 async with asyncio.timeout(seconds):
                     async for chunk in request.stream():
                         size += len(chunk)
                         if size > limit:
                             raise too_large(limit, size, name="max_dataset_body_bytes")
+                        if size - checked > DISK_CHECK_BYTES:  # a body without a length, or a disk that others fill
+                            check_room(directory, 0, reserve)
+                            checked = size
                         f.write(chunk)
             except TimeoutError:
                 raise _timed_out(size, seconds, declared, "dataset_body_timeout_seconds") from None
+            except OSError as exc:
+                raise full(exc) if is_full(exc) else exc from None
         yield path
     finally:
         path.unlink(missing_ok=True)
+
+
+#: Bytes of a file body received between two looks at the disk's free space.
+DISK_CHECK_BYTES = 16 * 1024 * 1024
 
 
 #: The models named by :func:`json_body`; their schemas join the OpenAPI components.

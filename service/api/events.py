@@ -16,8 +16,8 @@ from starlette.responses import StreamingResponse
 
 from service.api.problems import problem_body
 from service.api.stream import NDJSON
-from service.handlers import trainings
-from service.jobs.store import FINISHED
+from service.handlers import jobs
+from service.jobs.records import FINISHED
 
 SSE = "text/event-stream"
 #: Seconds between looks at the store for new steps; at the end of a page it looks again at once.
@@ -26,7 +26,7 @@ POLL_SECONDS = 0.1
 
 def wire_job(body: dict[str, Any]) -> dict[str, Any]:
     """A job body with its stored error as a problem+json document."""
-    problem = trainings.problem_of(body)
+    problem = jobs.problem_of(body)
     return {**body, "problem": problem_body(problem) if problem else None}
 
 
@@ -39,28 +39,28 @@ def _ndjson(event: str, data: dict[str, Any], event_id: int | None = None) -> by
     return orjson.dumps({"event": event, **data}) + b"\n"
 
 
-async def _events(job_id: str, after: int, line: Callable[[str, dict[str, Any], int | None], bytes]) -> AsyncIterator[bytes]:
+async def _events(tenant: str, job_id: str, after: int, line: Callable[[str, dict[str, Any], int | None], bytes]) -> AsyncIterator[bytes]:
     while True:
-        entries, job = await run_in_threadpool(trainings.events_after, job_id, after)
+        entries, job = await run_in_threadpool(jobs.events_after, tenant, job_id, after)
         for e in entries:
             yield line("step", {"step": e.step, "epoch": e.epoch, "loss": e.loss}, e.step)
         if entries:
             after = entries[-1].step
-        if job.state in FINISHED and len(entries) < trainings.EVENTS_PAGE:
-            rest, job = await run_in_threadpool(trainings.events_after, job_id, after)
+        if job.state in FINISHED and len(entries) < jobs.EVENTS_PAGE:
+            rest, job = await run_in_threadpool(jobs.events_after, tenant, job_id, after)
             if not rest:
-                yield line("end", wire_job(trainings.job_body(job)), None)
+                yield line("end", wire_job(jobs.job_body(job)), None)
                 return
             continue
-        if len(entries) < trainings.EVENTS_PAGE:
+        if len(entries) < jobs.EVENTS_PAGE:
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def stream_events(job_id: str, after: int, accept: str | None) -> StreamingResponse:
+async def stream_events(tenant: str, job_id: str, after: int, accept: str | None) -> StreamingResponse:
     """The stream for this Accept header: NDJSON if asked for, else SSE; 404 at once for an unknown job."""
-    await run_in_threadpool(trainings.get_job, job_id)
+    await run_in_threadpool(jobs.get_job, tenant, job_id)
     ndjson = any(part.split(";", 1)[0].strip().lower() == NDJSON for part in (accept or "").split(","))
     media, line = (NDJSON, _ndjson) if ndjson else (SSE, _sse)
     return StreamingResponse(
-        _events(job_id, after, line), media_type=media, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        _events(tenant, job_id, after, line), media_type=media, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )

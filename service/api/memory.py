@@ -70,7 +70,12 @@ class MemoryBudget:
     def reserve(self, body_bytes: int, numbers: int) -> Iterator[None]:
         """Hold the estimated peak of a body's computation for the block; 503 if it does not fit now, 413 if never."""
         self.check_fits(body_bytes, numbers)
-        need = estimate(body_bytes, numbers)
+        with self.hold(estimate(body_bytes, numbers)):
+            yield
+
+    @contextmanager
+    def hold(self, need: int) -> Iterator[None]:
+        """Hold ``need`` bytes of the budget for the block (503 if they are not free now)."""
         if self.used + need > self.total:
             count_rejection("memory_budget_bytes")
             raise Overloaded(

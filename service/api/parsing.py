@@ -84,6 +84,9 @@ def _parse_pool() -> ProcessPoolExecutor:
 def _import_the_schemas() -> None:
     """In a parse process, before its first body: import every request model's module (~1 s), not on a client's time."""
     import service.schemas
+    from service import children
+
+    children.watch_parent()  # it ends with the worker that started it
 
     for module in pkgutil.iter_modules(service.schemas.__path__):
         importlib.import_module(f"service.schemas.{module.name}")

@@ -50,6 +50,8 @@ _KINDS: list[tuple[type[ServiceError], int, str, str]] = [
     (errors.BodyTimeout, 408, "body-timeout", "Request Timeout"),
     (errors.BodyTooLarge, 413, "body-too-large", "Content Too Large"),
     (errors.UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported Media Type"),
+    (errors.QuotaExceeded, 429, "quota-exceeded", "Quota exceeded"),
+    (errors.InsufficientStorage, 507, "insufficient-storage", "Insufficient Storage"),
     (errors.Overloaded, 503, "overloaded", "Service Unavailable"),
     (errors.TimedOut, 504, "timeout", "Computation timed out"),
     (errors.Unexpected, 500, "internal-error", "Internal Server Error"),
@@ -67,13 +69,15 @@ _MALFORMED = {
 def _kind(exc: ServiceError) -> tuple[int, str, str]:
     if isinstance(exc, errors.MalformedBody):
         return (400, *_MALFORMED[exc.what])
+    if isinstance(exc, errors.BackendUnavailable):  # the type names the backend: an operator sees which one is away
+        return 503, f"{exc.backend}-unavailable", "Service Unavailable"
     if isinstance(exc, errors.UnreadableFile):  # the file's own kind of problem (service.interop.errors)
         return 422, exc.kind, exc.title
     return next((status, slug, title) for cls, status, slug, title in _KINDS if isinstance(exc, cls))
 
 
 def _headers(exc: ServiceError) -> dict[str, str]:
-    if isinstance(exc, errors.Overloaded | errors.NotReady):
+    if isinstance(exc, errors.Overloaded | errors.NotReady | errors.BackendUnavailable | errors.QuotaExceeded) and exc.retry_after:
         return {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     if isinstance(exc, errors.Unauthorized):
         return {"WWW-Authenticate": 'Bearer realm="gradient-service"'}

@@ -1,100 +1,63 @@
-"""The job backend in use (``GRADIENT_JOBS_BACKEND``): its store, how a job is queued, and what a worker process runs.
+"""The job backend in use (``GRADIENT_JOBS_BACKEND``): a store and a queue, picked here and nowhere else.
 
-- ``embedded``: SQLite under ``data_dir``; workers poll it for a queued job or one whose lease ran out.
-- ``redis``: job state in Redis (:mod:`service.jobs.redis_store`), each job a Dramatiq message on a Redis
-  broker (:mod:`service.jobs.redis_queue`); workers are Dramatiq workers. Datasets stay files under
-  ``data_dir``, which replicas and workers then share (a volume).
+- ``embedded``: SQLite under ``data_dir`` (:mod:`~service.jobs.sqlite_store`); the queue is the store itself
+  (:class:`~service.jobs.queue.StoreQueue`), and ``gradient-service`` starts the workers. One instance owns the data dir.
+- ``redis``: datasets' records and jobs in Redis (:mod:`~service.jobs.redis_store`), each job a Dramatiq message
+  (:mod:`~service.jobs.dramatiq_queue`); workers are ``gradient-service worker`` processes. The data dir (datasets'
+  and jobs' files) is shared by every replica and worker (a volume).
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import signal
-import socket
-import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from service.config import Settings, get_settings
 from service.jobs.datasets import Datasets
-from service.jobs.runner import run
-from service.jobs.store import JobStore
-
-log = logging.getLogger("service.jobs")
-
-#: Seconds an idle embedded worker waits between looks for a job.
-POLL_SECONDS = 0.2
+from service.jobs.files import JobFiles
+from service.jobs.queue import Queue, StoreQueue
+from service.jobs.store import Store
 
 
-def worker_name() -> str:
-    """This process as a lease holder: host and pid (the supervisor releases a dead worker's leases by it)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass
+@dataclass(frozen=True)
 class Backend:
+    """A store, a queue, and the files under the data dir. ``exclusive``: one instance owns the data dir (and starts the workers)."""
+
     settings: Settings
-    store: JobStore
+    store: Store
+    queue: Queue
     datasets: Datasets
+    files: JobFiles
+    exclusive: bool
 
-    def enqueue(self, job_id: str) -> None:
-        """Hand a new job to the workers (embedded: they find it in the store)."""
-        if self.settings.jobs_backend == "redis":
-            from service.jobs.redis_queue import send
 
-            send(self.settings, job_id)
+def _embedded(settings: Settings) -> tuple[Store, Queue, bool]:
+    from service.jobs.sqlite_store import SqliteStore
 
-    def expire(self) -> None:
-        self.store.expire(time.time() - self.settings.job_retention_seconds)
+    return SqliteStore(settings.data_dir / "jobs.sqlite3"), StoreQueue(), True
 
-    def work(self, stopping: threading.Event) -> None:
-        """The worker loop of this process, until ``stopping`` is set (SIGTERM finishes the step, checkpoints, and returns)."""
-        if self.settings.jobs_backend == "redis":
-            from service.jobs.redis_queue import work
 
-            work(self, stopping)
-            return
-        worker = worker_name()
-        while not stopping.is_set():
-            job = self.store.claim(worker, self.settings.job_lease_seconds, time.time())
-            if job is None:
-                self.expire()
-                stopping.wait(POLL_SECONDS)
-                continue
-            log.info("worker %s runs job %s (attempt %d, from step %d)", worker, job.id, job.attempts, job.step)
-            run(self.store, self.datasets, job, worker, self.settings, stopping)
+def _redis(settings: Settings) -> tuple[Store, Queue, bool]:
+    from service.jobs.dramatiq_queue import DramatiqQueue
+    from service.jobs.redis_store import RedisStore
+
+    store = RedisStore(settings.redis_url)
+    return store, DramatiqQueue(settings, store), False
+
+
+#: Each backend's store and queue (and whether it owns its data dir), by ``jobs_backend``.
+BACKENDS: dict[str, Callable[[Settings], tuple[Store, Queue, bool]]] = {"embedded": _embedded, "redis": _redis}
 
 
 def make_backend(settings: Settings) -> Backend:
-    datasets = Datasets(settings.data_dir / "datasets")
-    store: JobStore
-    if settings.jobs_backend == "redis":
-        from service.jobs.redis_store import RedisStore
-
-        store = RedisStore(settings.redis_url)
-    else:
-        from service.jobs.sqlite_store import SqliteStore
-
-        store = SqliteStore(settings.data_dir / "jobs.sqlite3")
-    return Backend(settings, store, datasets)
+    """The backend ``settings.jobs_backend`` names."""
+    store, queue, exclusive = BACKENDS[settings.jobs_backend](settings)
+    datasets = Datasets(settings.data_dir / "datasets", store, settings)
+    return Backend(settings, store, queue, datasets, JobFiles(settings.data_dir / "jobs"), exclusive)
 
 
 @cache
 def get_backend() -> Backend:
     """This process's backend, made on first use."""
     return make_backend(get_settings())
-
-
-def main() -> None:
-    """``gradient-service worker``: run training jobs until SIGTERM or SIGINT."""
-    logging.basicConfig(level=get_settings().log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    stopping = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
-    get_backend().work(stopping)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,184 +1,227 @@
-"""Datasets: x and t stored once under ``<data_dir>/datasets/<id>/`` as ``.npy`` files, the id their content hash.
+"""Datasets: x and t stored once per tenant under ``<data_dir>/datasets/<tenant>/<id>/`` as ``.npy`` files, the id their content hash.
 
-The arrays are checked (shapes, finite numbers, the dataset limits), hashed and written a
-slice at a time; a training job maps them back (``np.load(mmap_mode="r")``), so a worker
-reads the rows of each batch from the page cache instead of holding the dataset twice.
+The size a dataset will take once stored is known before anything is written (the arrays' shapes, or a
+file's headers: :mod:`service.jobs.dataset_files`) and checked against the limits, the tenant's quotas and
+the disk reserve. Then the arrays are checked (finite numbers), hashed and written a slice at a time
+into a temporary folder that is renamed into place, and the record goes to the store, which checks the
+quotas again in its transaction (replicas agree). A training job maps the files back
+(``np.load(mmap_mode="r")``), so a worker reads the rows of each batch from the page cache.
 No HTTP here: the route streams a file body to disk and hands over its path.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
-import os
+import math
 import shutil
-import tempfile
 import time
-import zipfile
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from service.config import get_settings
+from service.config import Settings
 from service.engine.arrays import Array
-from service.errors import InvalidRequest, NotFound, invalid, pointer
+from service.errors import InsufficientStorage, NotFound, invalid, pointer
+from service.jobs.dataset_files import SLICE_BYTES, open_arrays, stored_dtype
+from service.jobs.files import check_room, full, is_full, remove_tree, temporary_name
+from service.jobs.quotas import check_dataset_quotas, quotas
+from service.jobs.records import DatasetRecord
+from service.jobs.store import Store
 from service.limits import exceeded
 
-#: Rows checked and hashed at a time (bounded temporary memory for a large dataset).
-SLICE_ROWS = 8192
-_DTYPES = (np.dtype("float32"), np.dtype("float64"))
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
-class DatasetInfo:
-    """A stored dataset: its id (sha256 of dtypes, shapes and bytes), the shapes and dtypes of x and t, its size, when it was made."""
+class Source:
+    """One array to store: its name, shape and stored dtype, and its rows as slices of the stored dtype."""
 
-    id: str
-    x_shape: list[int]
-    x_dtype: str
-    t_shape: list[int]
-    t_dtype: str
-    bytes: int
-    created: float
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    slices: Callable[[int], Iterator[np.ndarray[Any, Any]]]
 
-    def body(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "x": {"shape": self.x_shape, "dtype": self.x_dtype},
-            "t": {"shape": self.t_shape, "dtype": self.t_dtype},
-            "bytes": self.bytes,
-            "created": self.created,
-        }
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
 
 
-def _slices(a: Array) -> Iterator[Array]:
-    for i in range(0, a.shape[0], SLICE_ROWS):
-        yield a[i : i + SLICE_ROWS]
-
-
-def _as_float(a: np.ndarray[Any, Any], name: str) -> Array:
-    """``a`` as float32/float64 (integers and other floats become float64), little-endian, C order."""
+def _in_memory(name: str, a: np.ndarray[Any, Any]) -> Source:
     if a.dtype.kind not in "fiub":
         raise invalid([(pointer(name), f"has dtype {a.dtype}; send float32 or float64 numbers")])
-    if a.dtype.newbyteorder("=") not in _DTYPES:
-        a = a.astype(np.float64)
-    return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+    dtype = stored_dtype(a.dtype)
+
+    def slices(rows: int) -> Iterator[np.ndarray[Any, Any]]:
+        for i in range(0, max(1, a.shape[0] if a.ndim else 1), rows):
+            yield np.ascontiguousarray(a[i : i + rows], dtype=dtype)
+
+    return Source(name, tuple(a.shape), dtype, slices)
 
 
-def check(x: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> tuple[Array, Array]:
-    """x (N × M) and t (N × K, or N class indices) as float arrays, checked: shapes, finite numbers, the dataset limits."""
-    settings = get_settings()
-    x, t = _as_float(x, "x"), _as_float(t, "t")
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise invalid([(pointer("x"), f"must be a matrix with one row per point (found shape {list(x.shape)})")])
-    if t.ndim not in (1, 2) or t.shape[0] != x.shape[0] or t.size == 0:
-        raise invalid([(pointer("t"), f"must have one row (or one class index) per row of x: {x.shape[0]} (found shape {list(t.shape)})")])
-    if x.shape[0] > settings.max_dataset_rows:
-        limit = settings.max_dataset_rows
-        raise exceeded([(pointer("x"), f"rows (data points): {x.shape[0]:,}; the limit max_dataset_rows is {limit:,}")])
-    size = x.nbytes + t.nbytes
-    if size > settings.max_dataset_bytes:
-        limit = settings.max_dataset_bytes
-        raise exceeded([("", f"bytes of x and t: {size:,}; the limit max_dataset_bytes is {limit:,}")])
-    for name, a in (("x", x), ("t", t)):
-        for i, part in enumerate(_slices(a)):
-            if not np.isfinite(part).all():
-                row = i * SLICE_ROWS + int(np.flatnonzero(~np.isfinite(part).reshape(part.shape[0], -1).all(axis=1))[0])
-                raise invalid([(pointer(name, row), "has a number that is not finite (NaN or ±Infinity); every number must be finite")])
-    return x, t
-
-
-def content_id(x: Array, t: Array) -> str:
-    """sha256 of the dtypes, shapes and little-endian bytes of x and t: the same data is the same dataset."""
+def content_id(parts: Iterator[tuple[Source, np.ndarray[Any, Any]]]) -> str:
+    """sha256 of the dtypes, shapes and little-endian bytes of x and t: the same data is the same dataset (within a tenant)."""
     digest = hashlib.sha256()
-    for a in (x, t):
-        digest.update(f"{a.dtype.str}{list(a.shape)};".encode())
-        for part in _slices(a):
-            digest.update(np.ascontiguousarray(part).tobytes())
+    current: Source | None = None
+    for source, part in parts:
+        if source is not current:
+            digest.update(f"{source.dtype.str}{list(source.shape)};".encode())
+            current = source
+        digest.update(part.tobytes())
     return digest.hexdigest()
 
 
-def read_file(path: Path) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """x and t from an ``.npz`` (NumPy, no pickles) or a safetensors file (format told by its first bytes)."""
-    with path.open("rb") as f:
-        head = f.read(4)
-    try:
-        if head == b"PK\x03\x04":
-            with np.load(path, allow_pickle=False) as npz:
-                names = list(npz.files)
-                arrays = {name: npz[name] for name in ("x", "t") if name in names}
-        else:
-            from safetensors.numpy import load_file
-
-            loaded = load_file(str(path))
-            names, arrays = list(loaded), {name: loaded[name] for name in ("x", "t") if name in loaded}
-    except (ValueError, OSError, zipfile.BadZipFile, Exception) as exc:
-        raise InvalidRequest(
-            "the body is neither a NumPy .npz file nor a safetensors file with arrays x and t", [("", f"not readable: {exc}")]
-        ) from exc
-    missing = [name for name in ("x", "t") if name not in arrays]
-    if missing:
-        raise invalid([("", f"the file has no array named {name!r} (it has {names})") for name in missing])
-    return arrays["x"], arrays["t"]
-
-
 class Datasets:
-    """The datasets under ``root`` (``<data_dir>/datasets``)."""
+    """The datasets of every tenant under ``root`` (``<data_dir>/datasets``), their records in ``store``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, store: Store, settings: Settings) -> None:
         self.root = root
+        self.store = store
+        self.settings = settings
 
-    def _dir(self, dataset_id: str) -> Path:
-        if not (len(dataset_id) == 64 and all(c in "0123456789abcdef" for c in dataset_id)):
+    def _dir(self, tenant: str, dataset_id: str) -> Path:
+        if not (len(dataset_id) == 64 and _HEX.issuperset(dataset_id)):
             raise NotFound(f"there is no dataset {dataset_id[:80]!r}", [(pointer("dataset"), "no such dataset")])
-        return self.root / dataset_id
+        return self.root / tenant / dataset_id
 
-    def put(self, x: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> tuple[DatasetInfo, bool]:
-        """Check and store x and t; the dataset, and whether it is new (the same data twice is one dataset)."""
-        x, t = check(x, t)
-        dataset_id = content_id(x, t)
-        final = self.root / dataset_id
-        if (final / "meta.json").exists():
-            return self.info(dataset_id), False
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=self.root))
+    # storing --------------------------------------------------------------------------------------------------
+    def put_arrays(self, tenant: str, x: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> tuple[DatasetRecord, bool]:
+        """Check and store x and t (held in memory: a JSON body); the dataset, and whether it is new."""
+        return self._put(tenant, [_in_memory("x", x), _in_memory("t", t)])
+
+    def put_file(self, tenant: str, path: Path) -> tuple[DatasetRecord, bool]:
+        """:meth:`put_arrays` for the arrays x and t of an ``.npz`` or safetensors file, read a slice at a time."""
+        with ExitStack() as stack:
+            arrays = open_arrays(path, stack)
+            sources = [Source(m.name, m.shape, m.stored, functools.partial(arrays.slices, m.name)) for m in arrays.members.values()]
+            return self._put(tenant, sources)
+
+    def _put(self, tenant: str, sources: list[Source]) -> tuple[DatasetRecord, bool]:
+        x, t = sources
+        size = self._check(x, t)
+        limits = quotas(self.settings)
+        check_dataset_quotas(self.store.usage(tenant), limits, size)  # before anything is written (the store checks again)
+        check_room(self.root, size, self.settings.min_free_disk_bytes)
+        home = self.root / tenant
+        home.mkdir(parents=True, exist_ok=True)
+        tmp = home / temporary_name(".new-")
+        tmp.mkdir()
         try:
-            np.save(tmp / "x.npy", x)
-            np.save(tmp / "t.npy", t)
-            info = DatasetInfo(dataset_id, list(x.shape), str(x.dtype), list(t.shape), str(t.dtype), x.nbytes + t.nbytes, time.time())
-            (tmp / "meta.json").write_text(json.dumps(asdict(info)))
+            dataset_id = self._write(tmp, x, t)
+            existing = self.store.dataset(tenant, dataset_id)
+            if existing is not None:
+                return existing, False
+            final = home / dataset_id
+            if final.exists():  # a folder whose record never came (a crash in between), or another upload's just now
+                remove_tree(final)
+            tmp.rename(final)
+            record = DatasetRecord(dataset_id, tenant, list(x.shape), str(x.dtype), list(t.shape), str(t.dtype), size, time.time())
             try:
-                os.rename(tmp, final)
-            except OSError:  # another request stored the same data first
-                return self.info(dataset_id), False
+                return self.store.add_dataset(record, limits)
+            except BaseException:
+                if self.store.dataset(tenant, dataset_id) is None:
+                    remove_tree(final)
+                raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        return info, True
 
-    def put_file(self, path: Path) -> tuple[DatasetInfo, bool]:
-        """:meth:`put` for the arrays x and t of an ``.npz`` or safetensors file."""
-        return self.put(*read_file(path))
+    def _check(self, x: Source, t: Source) -> int:
+        """The stored bytes of x (N × M) and t (N × K, or N class indices), after checking their shapes and the dataset limits."""
+        s = self.settings
+        if len(x.shape) != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+            raise invalid([(pointer("x"), f"must be a matrix with one row per point (found shape {list(x.shape)})")])
+        if len(t.shape) not in (1, 2) or t.shape[0] != x.shape[0] or 0 in t.shape:
+            raise invalid(
+                [(pointer("t"), f"must have one row (or one class index) per row of x: {x.shape[0]} (found shape {list(t.shape)})")]
+            )
+        for source in (x, t):
+            width = source.shape[1] if len(source.shape) == 2 else 1
+            if width > s.max_units_per_layer:
+                raise exceeded(
+                    [
+                        (
+                            pointer(source.name),
+                            f"columns: {width:,}; the limit max_units_per_layer is {s.max_units_per_layer:,} (no network takes more)",
+                        )
+                    ]
+                )
+        if x.shape[0] > s.max_dataset_rows:
+            raise exceeded([(pointer("x"), f"rows (data points): {x.shape[0]:,}; the limit max_dataset_rows is {s.max_dataset_rows:,}")])
+        size = x.nbytes + t.nbytes
+        if size > s.max_dataset_bytes:
+            raise exceeded([("", f"bytes of x and t as stored: {size:,}; the limit max_dataset_bytes is {s.max_dataset_bytes:,}")])
+        return size
 
-    def info(self, dataset_id: str) -> DatasetInfo:
-        """The dataset's metadata (NotFound if there is none)."""
+    def _write(self, folder: Path, x: Source, t: Source) -> str:
+        """Write x.npy and t.npy into ``folder`` a slice at a time, checking every number is finite; their content id."""
+
+        def parts() -> Iterator[tuple[Source, np.ndarray[Any, Any]]]:
+            for source in (x, t):
+                with (folder / f"{source.name}.npy").open("wb") as f:
+                    _npy_header(f, source)
+                    row_bytes = max(1, math.prod(source.shape[1:])) * source.dtype.itemsize
+                    first = 0
+                    for part in source.slices(max(1, SLICE_BYTES // row_bytes)):
+                        _finite(source.name, part, first)
+                        f.write(part.tobytes())
+                        first += part.shape[0] if part.ndim else 1
+                        yield source, part
+
         try:
-            return DatasetInfo(**json.loads((self._dir(dataset_id) / "meta.json").read_text()))
-        except FileNotFoundError:
-            raise NotFound(f"there is no dataset {dataset_id!r}", [(pointer("dataset"), "no such dataset")]) from None
+            return content_id(parts())
+        except OSError as exc:
+            if is_full(exc):
+                raise full(exc) from exc
+            raise
 
-    def arrays(self, dataset_id: str) -> tuple[Array, Array]:
+    # reading and deleting --------------------------------------------------------------------------------------
+    def info(self, tenant: str, dataset_id: str) -> DatasetRecord:
+        """The tenant's dataset (NotFound if there is none, or it is another tenant's)."""
+        self._dir(tenant, dataset_id)
+        record = self.store.dataset(tenant, dataset_id)
+        if record is None:
+            raise NotFound(f"there is no dataset {dataset_id!r}", [(pointer("dataset"), "no such dataset")])
+        return record
+
+    def arrays(self, tenant: str, dataset_id: str) -> tuple[Array, Array]:
         """x and t, mapped read-only from their files."""
-        self.info(dataset_id)
-        d = self._dir(dataset_id)
+        self.info(tenant, dataset_id)
+        d = self._dir(tenant, dataset_id)
         return np.load(d / "x.npy", mmap_mode="r"), np.load(d / "t.npy", mmap_mode="r")
 
-    def delete(self, dataset_id: str) -> None:
-        """Remove the dataset (NotFound if there is none)."""
-        self.info(dataset_id)
-        d = self._dir(dataset_id)
-        gone = d.with_name(f".gone-{dataset_id}-{os.getpid()}")
-        os.rename(d, gone)
-        shutil.rmtree(gone, ignore_errors=True)
+    def delete(self, tenant: str, dataset_id: str) -> str:
+        """Remove the dataset: "removed", "missing" (NotFound to the caller) or "in_use" (a queued or running job trains on it)."""
+        self._dir(tenant, dataset_id)
+        removal = self.store.remove_dataset(tenant, dataset_id)
+        if removal == "removed":
+            remove_tree(self._dir(tenant, dataset_id))
+        return removal
+
+    def clean_orphans(self, older_than: float) -> int:
+        """Remove dataset folders that have no record (a crash between writing and recording), older than ``older_than`` s."""
+        before, removed = time.time() - older_than, 0
+        for folder in self.root.glob("*/*"):
+            name, tenant = folder.name, folder.parent.name
+            if len(name) == 64 and _HEX.issuperset(name) and folder.stat().st_mtime < before and self.store.dataset(tenant, name) is None:
+                remove_tree(folder)
+                removed += 1
+        return removed
+
+
+def _npy_header(f: BinaryIO, source: Source) -> None:
+    header = {"descr": np.lib.format.dtype_to_descr(source.dtype), "fortran_order": False, "shape": source.shape}
+    np.lib.format.write_array_header_1_0(f, header)
+
+
+def _finite(name: str, part: np.ndarray[Any, Any], first: int) -> None:
+    if not np.isfinite(part).all():
+        rows = part.reshape(part.shape[0], -1) if part.ndim else part.reshape(1, 1)
+        row = first + int(np.flatnonzero(~np.isfinite(rows).all(axis=1))[0])
+        raise invalid([(pointer(name, row), "has a number that is not finite (NaN or ±Infinity); every number must be finite")])
+
+
+__all__ = ["Datasets", "InsufficientStorage", "content_id"]

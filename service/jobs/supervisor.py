@@ -1,8 +1,9 @@
 """The training-job worker processes that ``gradient-service`` starts beside uvicorn (``job_workers``, embedded backend).
 
-Each is ``python -m service.jobs.backend``; one that dies is started again and its leases
-released, so its job resumes from its checkpoint at once. On exit they get SIGTERM: each
-finishes its step, checkpoints and stops.
+Each is ``gradient-service worker`` (``python -m service.cli worker``); one that dies is started again and its
+leases released, so its job resumes from its checkpoint at once. On exit they get SIGTERM: each finishes
+its step, checkpoints and stops. Should this process die without stopping them (SIGKILL), they see it gone
+and stop by themselves (:mod:`service.children`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import socket
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
 
-from service.jobs.backend import get_backend
+from service.jobs.store import Store
 
 log = logging.getLogger("service.jobs")
 
@@ -22,24 +22,27 @@ log = logging.getLogger("service.jobs")
 WATCH_SECONDS = 0.5
 
 
-@dataclass
 class Supervisor:
-    count: int
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    """``count`` worker processes, kept running for the block."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, count: int, store: Store) -> None:
+        self.count, self.store = count, store
+        self.processes: list[subprocess.Popen[bytes]] = []
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._watch, name="job-supervisor", daemon=True)
 
     def _start(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "service.jobs.backend"])
+        return subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])
 
     def _watch(self) -> None:
         while not self.stopping.wait(WATCH_SECONDS):
             for i, process in enumerate(self.processes):
                 if process.poll() is not None and not self.stopping.is_set():
                     log.warning("job worker %d exited with %s; starting it again", process.pid, process.returncode)
-                    get_backend().store.release(f"{socket.gethostname()}:{process.pid}")
+                    try:
+                        self.store.release(f"{socket.gethostname()}:{process.pid}")
+                    except Exception:  # its leases then run out by themselves
+                        log.warning("could not release the leases of job worker %d", process.pid, exc_info=True)
                     self.processes[i] = self._start()
 
     def __enter__(self) -> Supervisor:
@@ -57,3 +60,4 @@ class Supervisor:
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()

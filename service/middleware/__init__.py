@@ -9,6 +9,7 @@ from service.config import Settings
 from service.middleware.api_key import ApiKeyMiddleware
 from service.middleware.content_encoding import ContentEncodingMiddleware
 from service.middleware.request_id import RequestIdMiddleware
+from service.tenants import Keyring
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -18,8 +19,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         max_bytes=settings.max_body_bytes,
         path_limits={"/v1/datasets": (settings.max_dataset_body_bytes, "max_dataset_body_bytes")},
     )
-    if keys := settings.api_key_list():
-        app.add_middleware(ApiKeyMiddleware, keys=keys)
+    if (keyring := Keyring(settings.api_key_list(), settings.api_keys_file)).active:
+        app.add_middleware(ApiKeyMiddleware, keyring=keyring)
     if origins := settings.cors_origin_list():
         app.add_middleware(
             CORSMiddleware,

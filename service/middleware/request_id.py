@@ -51,5 +51,6 @@ class RequestIdMiddleware:
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": round(1000 * (time.perf_counter() - start), 2),
+                    "tenant": scope.get("state", {}).get("tenant"),  # set by the API-key middleware; never the key
                 },
             )

@@ -2,8 +2,10 @@
 
 from typing import Any, Literal
 
+import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.responses import Response
 
 from service import metrics
@@ -14,7 +16,11 @@ router = APIRouter(tags=["operations"])
 class Health(BaseModel):
     """A probe's answer."""
 
-    status: Literal["ok", "draining"] = Field(description="ok: serving; draining: not ready (starting, or stopping after SIGTERM)")
+    status: Literal["ok", "draining", "unavailable"] = Field(
+        description="ok: serving; draining: not ready (starting, or stopping after SIGTERM); "
+        "unavailable: not ready while the job backend (`backend`) cannot be reached"
+    )
+    backend: str | SkipJsonSchema[None] = Field(None, description="the job backend that cannot be reached; absent unless `unavailable`")
 
 
 _JSON = "application/json"
@@ -22,7 +28,7 @@ _HEALTH = {"schema": {"$ref": "#/components/schemas/Health"}}
 _OK: dict[int | str, dict[str, Any]] = {200: {"description": "Ok", "content": {_JSON: {**_HEALTH, "example": {"status": "ok"}}}}}
 _NOT_READY: dict[int | str, dict[str, Any]] = {
     503: {
-        "description": "Not ready: starting, or draining after SIGTERM",
+        "description": "Not ready: starting, draining after SIGTERM, or the job backend cannot be reached",
         "content": {_JSON: {**_HEALTH, "example": {"status": "draining"}}},
     }
 }
@@ -43,10 +49,15 @@ async def livez() -> Response:
     responses={**_OK, **_NOT_READY},
 )
 async def readyz(request: Request) -> Response:
-    """200 while this process should get new requests; 503 from SIGTERM on, while in-flight requests finish."""
-    if request.app.state.lifecycle.ready:
-        return Response(b'{"status":"ok"}', media_type="application/json")
-    return Response(b'{"status":"draining"}', status_code=503, media_type="application/json")
+    """200 while this process should get new requests; 503 from SIGTERM on (while in-flight requests finish), and while the job
+    backend (Redis) cannot be reached."""
+    lifecycle = request.app.state.lifecycle
+    if not lifecycle.ready:
+        return Response(b'{"status":"draining"}', status_code=503, media_type="application/json")
+    if lifecycle.away:
+        body = orjson.dumps({"status": "unavailable", "backend": lifecycle.away})
+        return Response(body, status_code=503, media_type="application/json")
+    return Response(b'{"status":"ok"}', media_type="application/json")
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""/v1/trainings: training jobs that outgrow one request (handlers: service/handlers/trainings.py)."""
+"""/v1/trainings: training jobs that outgrow one request (handlers: service/handlers/jobs.py), each the tenant's own."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ from starlette.responses import Response
 from service.api import deadline
 from service.api.body import json_body, json_bytes
 from service.api.events import SSE, stream_events, wire_job
+from service.api.gate import gate
 from service.api.parsing import parse
 from service.api.problems import RESOURCE_ERROR_RESPONSES
 from service.api.stream import NDJSON
+from service.api.tenant import Tenant
 from service.config import get_settings
-from service.handlers import trainings
-from service.jobs.store import State
+from service.handlers import jobs
+from service.jobs.records import State
+from service.schemas.jobs import Metrics, StepEvent, TrainingJob, TrainingList, TrainingRequest
 from service.schemas.responses import dump
 from service.schemas.training import TrainResponse
-from service.schemas.trainings import Metrics, StepEvent, TrainingJob, TrainingList, TrainingRequest
 
 router = APIRouter(prefix="/v1", tags=["training jobs"], responses=RESOURCE_ERROR_RESPONSES)
 
@@ -48,7 +50,9 @@ _SSE_EVENT: dict[str, Any] = {
     summary="Start a training job: what /v1/train takes, on a stored dataset",
     openapi_extra=json_body(TrainingRequest),
 )
-async def start_training(request: Request, idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+async def start_training(
+    request: Request, tenant: Tenant, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+) -> Response:
     """Queue a job that computes exactly what /v1/train computes for the same request (same seed, batches and numbers), in a worker.
 
     `dataset` (from POST /v1/datasets) replaces x and t (inline x and t are stored as a dataset). Answers 202 with `Location`
@@ -58,26 +62,32 @@ async def start_training(request: Request, idempotency_key: Annotated[str | None
 
         def submit() -> tuple[dict[str, Any], bool]:
             with deadline.within(get_settings().max_compute_seconds):
-                return trainings.submit(bytes(body), parse(body, TrainingRequest), idempotency_key)
+                return jobs.submit(tenant, bytes(body), parse(body, TrainingRequest), idempotency_key)
 
         job, _ = await run_in_threadpool(submit)
-    headers = {"Location": f"/v1/trainings/{job['id']}", "Retry-After": str(trainings.RETRY_AFTER_SECONDS)}
+    headers = {"Location": f"/v1/trainings/{job['id']}", "Retry-After": str(jobs.RETRY_AFTER_SECONDS)}
     return _json(wire_job(job), 202, headers)
 
 
-@router.get("/trainings", response_model=TrainingList, operation_id="list_trainings", summary="Training jobs, newest first")
-async def list_trainings(state: State | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
-    """The newest `limit` jobs (in `state` only, if given)."""
-    body = await run_in_threadpool(trainings.list_jobs, state, limit)
-    return _json({"jobs": [wire_job(j) for j in body["jobs"]]})
+@router.get("/trainings", response_model=TrainingList, operation_id="list_trainings", summary="The tenant's training jobs, newest first")
+async def list_trainings(
+    tenant: Tenant,
+    state: State | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200, description="the `next` of the previous page")] = None,
+) -> Response:
+    """The tenant's newest `limit` jobs (in `state` only, if given), after `cursor`; `next` is the cursor of the next page."""
+    async with gate(0).slot():  # a list is read off the event loop, under the gate, like any computation
+        body = await run_in_threadpool(jobs.list_jobs, tenant, state, limit, cursor)
+    return _json({"jobs": [wire_job(j) for j in body["jobs"]], "next": body["next"]})
 
 
 @router.get("/trainings/{job_id}", response_model=TrainingJob, operation_id="get_training", summary="A training job's state and progress")
-async def get_training(job_id: str) -> Response:
+async def get_training(tenant: Tenant, job_id: str) -> Response:
     """State (queued, running, succeeded, failed, cancelled), progress, latest loss, times; the problem document if it failed."""
-    job = await run_in_threadpool(trainings.get_job, job_id)
+    job = await run_in_threadpool(jobs.get_job, tenant, job_id)
     running = job["state"] in ("queued", "running")
-    return _json(wire_job(job), headers={"Retry-After": str(trainings.RETRY_AFTER_SECONDS)} if running else None)
+    return _json(wire_job(job), headers={"Retry-After": str(jobs.RETRY_AFTER_SECONDS)} if running else None)
 
 
 @router.get(
@@ -88,36 +98,39 @@ async def get_training(job_id: str) -> Response:
     responses={200: {"content": {SSE: {"schema": _SSE_EVENT}, NDJSON: {"schema": StepEvent.model_json_schema()}}}},
 )
 async def training_events(
-    request: Request, job_id: str, after: Annotated[int, Query(ge=0, description="start after this step (as Last-Event-ID)")] = 0
+    request: Request,
+    tenant: Tenant,
+    job_id: str,
+    after: Annotated[int, Query(ge=0, description="start after this step (as Last-Event-ID)")] = 0,
 ) -> Response:
     """An event per step (`id:` = step, data `{step, epoch, loss}`), then an `end` event with the job; `Last-Event-ID` resumes.
 
     `Accept: application/x-ndjson` gives the same events as JSON lines.
     """
     last = request.headers.get("last-event-id", "")
-    return await stream_events(job_id, int(last) if last.isdigit() else after, request.headers.get("accept"))
+    return await stream_events(tenant, job_id, int(last) if last.isdigit() else after, request.headers.get("accept"))
 
 
 @router.get("/trainings/{job_id}/metrics", response_model=Metrics, operation_id="training_metrics", summary="A training job's loss history")
-async def training_metrics(job_id: str, max_points: Annotated[int, Query(ge=1, le=100_000)] = 1000) -> Response:
+async def training_metrics(tenant: Tenant, job_id: str, max_points: Annotated[int, Query(ge=1, le=100_000)] = 1000) -> Response:
     """The loss of every step, downsampled to at most `max_points` (each point the mean over its stretch of steps)."""
-    return _json(await run_in_threadpool(trainings.metrics, job_id, max_points))
+    return _json(await run_in_threadpool(jobs.metrics, tenant, job_id, max_points))
 
 
 @router.get("/trainings/{job_id}/result", response_model=TrainResponse, operation_id="training_result", summary="A training job's result")
-async def training_result(job_id: str) -> Response:
+async def training_result(tenant: Tenant, job_id: str) -> Response:
     """What /v1/train answers: step and epoch losses, the final network and optimizer state (409 with Retry-After until it succeeded)."""
-    return Response(await run_in_threadpool(trainings.result, job_id), media_type="application/json")
+    return Response(await run_in_threadpool(jobs.result, tenant, job_id), media_type="application/json")
 
 
 @router.post("/trainings/{job_id}/cancel", response_model=TrainingJob, operation_id="cancel_training", summary="Cancel a training job")
-async def cancel_training(job_id: str) -> Response:
+async def cancel_training(tenant: Tenant, job_id: str) -> Response:
     """A queued job is cancelled at once, a running one after the step it is in. Idempotent."""
-    return _json(wire_job(await run_in_threadpool(trainings.cancel, job_id)))
+    return _json(wire_job(await run_in_threadpool(jobs.cancel, tenant, job_id)))
 
 
 @router.delete("/trainings/{job_id}", status_code=204, operation_id="delete_training", summary="Delete a training job")
-async def delete_training(job_id: str) -> Response:
+async def delete_training(tenant: Tenant, job_id: str) -> Response:
     """Delete a job and its history and result (409 while it runs: cancel it first)."""
-    await run_in_threadpool(trainings.delete, job_id)
+    await run_in_threadpool(jobs.delete, tenant, job_id)
     return Response(status_code=204)

@@ -81,6 +81,10 @@ class TrainingJob(BaseModel):
     dataset: str = Field(description="the id of the dataset it trains on")
     progress: Progress = Field(description="steps and epochs done, of how many")
     loss: float | None = Field(description="the loss of the last step done (null before the first)")
+    waiting: str | None = Field(
+        description="why a running job is paused, waiting to go on by itself: `disk full` (its checkpoint or history cannot be "
+        "written) or `backend` (the job store is away); null when it is not"
+    )
     created: float = Field(description="Unix time")
     started: float | None = Field(description="when a worker first took it up (Unix time; null while queued)")
     finished: float | None = Field(description="when it ended (Unix time; null until then)")
@@ -91,9 +95,10 @@ class TrainingJob(BaseModel):
 
 
 class TrainingList(BaseModel):
-    """Training jobs, newest first."""
+    """A page of the tenant's training jobs, newest first."""
 
     jobs: list[TrainingJob] = Field(description="each job as GET /v1/trainings/{id} answers it")
+    next: str | None = Field(description="send this as `cursor` for the next page; null on the last page")
 
 
 class StepEvent(BaseModel):
@@ -122,7 +127,7 @@ class TensorInfo(BaseModel):
 class DatasetOut(BaseModel):
     """A stored dataset: its id (the sha256 of its content), shapes and dtypes, bytes and creation time."""
 
-    id: str = Field(description="the sha256 of the content: the same data sent twice is one dataset")
+    id: str = Field(description="the sha256 of the content: the same data sent twice by one tenant is one dataset")
     x: TensorInfo = Field(description="the inputs, one row per point")
     t: TensorInfo = Field(description="the targets, one row per point (or one class index)")
     bytes: int = Field(description="bytes stored")
