@@ -108,7 +108,17 @@ class UnreadableFile(InvalidRequest):
 
 
 class NotFound(ServiceError):
-    """A dataset or training job that does not exist (or has expired)."""
+    """A dataset or training job that does not exist (or has expired), or is another tenant's: the same answer."""
+
+
+def no_such_dataset() -> NotFound:
+    """The answer for a dataset id that is not the tenant's: the same whether it exists for another tenant or not at all."""
+    return NotFound("there is no dataset with this id (datasets are each tenant's own)", [(pointer("dataset"), "no such dataset")])
+
+
+def no_such_job() -> NotFound:
+    """The answer for a job id that is not the tenant's: the same whether it exists for another tenant or not at all."""
+    return NotFound("there is no training job with this id (jobs are each tenant's own; finished ones expire after job_retention_seconds)")
 
 
 class Conflict(ServiceError):

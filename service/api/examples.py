@@ -9,6 +9,7 @@ tests/api/test_examples.py checks that the live handlers still give them (number
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from functools import cache
@@ -78,7 +79,10 @@ def answer_examples(
 ) -> dict[int | str, Any]:
     """The route's ``responses`` entry showing the answer to each named request example (the docs show the primer's numbers)."""
     answers = {
-        name: {"summary": example["summary"], "value": answer(operation, name, lambda e=example: json_answer(model, handler, e["value"]))}
+        name: {
+            "summary": example["summary"],
+            "value": answer(operation, name, functools.partial(json_answer, model, handler, example["value"])),
+        }
         for name, example in examples.items()
     }
     return {200: {"content": {"application/json": {"examples": answers}}}}

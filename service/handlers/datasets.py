@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from service.errors import Conflict, NotFound, pointer
+from service.errors import Conflict, no_such_dataset, pointer
 from service.jobs.backend import get_backend
 from service.jobs.records import DatasetRecord
 from service.schemas.jobs import DatasetIn
@@ -43,7 +43,7 @@ def delete_dataset(tenant: str, dataset_id: str) -> None:
     """Delete the dataset, unless a queued or running job trains on it (409)."""
     removal = get_backend().datasets.delete(tenant, dataset_id)
     if removal == "missing":
-        raise NotFound(f"there is no dataset {dataset_id!r}", [(pointer("dataset"), "no such dataset")])
+        raise no_such_dataset()
     if removal == "in_use":
         detail = "a queued or running training job uses this dataset; cancel it (or let it finish) first"
         raise Conflict(detail, [(pointer("dataset"), detail)])

@@ -19,7 +19,7 @@ import orjson
 from service.config import get_settings
 from service.engine.arrays import Array
 from service.engine.parameters import parameters
-from service.errors import BackendUnavailable, Conflict, NotFound, NotReady, ServiceError, from_record
+from service.errors import BackendUnavailable, Conflict, NotFound, NotReady, ServiceError, from_record, no_such_job
 from service.jobs.backend import get_backend
 from service.jobs.files import check_room, write
 from service.jobs.quotas import quotas
@@ -107,7 +107,7 @@ def prepare(spec: dict[str, Any], x: Array, t: Array) -> Prepared:
 def _job(tenant: str, job_id: str) -> Job:
     job = get_backend().store.get(job_id, tenant)
     if job is None:
-        raise NotFound(f"there is no training job {job_id[:80]!r} (finished jobs expire after job_retention_seconds)")
+        raise no_such_job()
     return job
 
 
@@ -148,7 +148,7 @@ def cancel(tenant: str, job_id: str) -> dict[str, Any]:
     _job(tenant, job_id)
     job = get_backend().store.request_cancel(tenant, job_id, time.time())
     if job is None:
-        raise NotFound(f"there is no training job {job_id!r}")
+        raise no_such_job()
     return job_body(job)
 
 
@@ -174,7 +174,7 @@ def result(tenant: str, job_id: str) -> bytes:
     try:
         return get_backend().files.result(tenant, job_id).read_bytes()
     except FileNotFoundError:
-        raise NotFound(f"the result of job {job_id!r} is gone") from None
+        raise NotFound("the result of this job is gone (its files were removed)") from None
 
 
 def metrics(tenant: str, job_id: str, max_points: int) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import numpy as np
 
 from service.config import Settings
 from service.engine.arrays import Array
-from service.errors import InsufficientStorage, NotFound, invalid, pointer
+from service.errors import InsufficientStorage, invalid, no_such_dataset, pointer
 from service.jobs.dataset_files import SLICE_BYTES, open_arrays, stored_dtype
 from service.jobs.files import check_room, full, is_full, remove_tree, temporary_name
 from service.jobs.quotas import check_dataset_quotas, quotas
@@ -85,7 +85,7 @@ class Datasets:
 
     def _dir(self, tenant: str, dataset_id: str) -> Path:
         if not (len(dataset_id) == 64 and _HEX.issuperset(dataset_id)):
-            raise NotFound(f"there is no dataset {dataset_id[:80]!r}", [(pointer("dataset"), "no such dataset")])
+            raise no_such_dataset()
         return self.root / tenant / dataset_id
 
     # storing --------------------------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ class Datasets:
         self._dir(tenant, dataset_id)
         record = self.store.dataset(tenant, dataset_id)
         if record is None:
-            raise NotFound(f"there is no dataset {dataset_id!r}", [(pointer("dataset"), "no such dataset")])
+            raise no_such_dataset()
         return record
 
     def arrays(self, tenant: str, dataset_id: str) -> tuple[Array, Array]:

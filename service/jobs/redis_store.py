@@ -27,7 +27,7 @@ import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
-from service.errors import BackendUnavailable, NotFound, pointer
+from service.errors import BackendUnavailable, no_such_dataset
 from service.jobs.cursor import after_cursor, cursor_of
 from service.jobs.quotas import check_dataset_quotas, check_job_quotas
 from service.jobs.records import DatasetRecord, HistoryEntry, Job, Page, Quotas, State, Usage
@@ -346,7 +346,7 @@ class RedisStore:
             if existing is not None:
                 return existing, False
         if kind == "no_dataset":
-            raise NotFound(f"there is no dataset {job.dataset!r}", [(pointer("dataset"), "no such dataset")])
+            raise no_such_dataset()
         if kind == "quota":
             check_job_quotas(Usage(0, 0, int(answer[1]), int(answer[2])), quotas)
         return job, True
@@ -404,7 +404,7 @@ class RedisStore:
     # Jobs, for workers ------------------------------------------------------------------------------------------
     @_available
     def claim(self, worker: str, lease: float, now: float, job_id: str | None = None) -> Job | None:
-        candidates = [job_id] if job_id else [m.decode() for m in self.r.zrange(f"{P}queued", 0, 99)] + self.stale(now)
+        candidates = [job_id] if job_id else self.stale(now) + [m.decode() for m in self.r.zrange(f"{P}queued", 0, 99)]
         for candidate in candidates:
             if self._run("claim", candidate, worker, repr(now), repr(now + lease)):
                 return self.get(candidate)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from service.errors import InsufficientStorage, NotFound, pointer
+from service.errors import InsufficientStorage, no_such_dataset
 from service.jobs.cursor import after_cursor, cursor_of
 from service.jobs.quotas import check_dataset_quotas, check_job_quotas
 from service.jobs.records import ACTIVE, FINISHED, DatasetRecord, HistoryEntry, Job, Page, Quotas, State, Usage
@@ -176,7 +176,7 @@ class SqliteStore:
                     assert existing is not None
                     return existing, False
             if self._dataset(db, job.tenant, job.dataset) is None:
-                raise NotFound(f"there is no dataset {job.dataset!r}", [(pointer("dataset"), "no such dataset")])
+                raise no_such_dataset()
             check_job_quotas(_usage(db, job.tenant), quotas)
             values = job.fields()
             values["problem"] = None

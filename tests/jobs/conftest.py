@@ -114,18 +114,19 @@ FAST = {"GRADIENT_JOB_LEASE_SECONDS": "1.5", "GRADIENT_JOB_CHECKPOINT_STEPS": "5
 REFERENCE = {"GRADIENT_MAX_TRAIN_STEPS": "4000", "GRADIENT_MAX_COMPUTE_SECONDS": "120"}
 
 
-@pytest.fixture(scope="module", params=["embedded", "redis"])
-def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """The same deployment on each backend: a web process (no workers of its own) and one worker process, shared by a module."""
+def deploy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, env: dict[str, str] | None = None
+) -> Iterator[Deployment]:
+    """A web process (no workers of its own) and one worker process on the backend ``request.param``, with ``env`` added."""
     tmp_path = tmp_path_factory.mktemp(f"jobs-{request.param}")
-    env = {**FAST, **REFERENCE, "GRADIENT_DATA_DIR": str(tmp_path), "GRADIENT_JOBS_BACKEND": request.param}
+    full = {**FAST, **REFERENCE, "GRADIENT_DATA_DIR": str(tmp_path), "GRADIENT_JOBS_BACKEND": request.param, **(env or {})}
     if request.param == "redis":
         url = request.getfixturevalue("redis_url")
         import redis
 
         redis.Redis.from_url(url).flushdb()
-        env["GRADIENT_REDIS_URL"] = url
-    d = Deployment(request.param, env, tmp_path)
+        full["GRADIENT_REDIS_URL"] = url
+    d = Deployment(request.param, full, tmp_path)
     try:
         d.server = d.stack.enter_context(d.web())
         d.start_worker()
@@ -137,11 +138,17 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         d.stop()
 
 
-def wait_for(url: str, predicate: object, timeout: float = 60, what: str = "") -> dict[str, object]:
+@pytest.fixture(scope="module", params=["embedded", "redis"])
+def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """The same deployment on each backend: a web process (no workers of its own) and one worker process, shared by a module."""
+    yield from deploy(request, tmp_path_factory)
+
+
+def wait_for(url: str, predicate: object, timeout: float = 60, what: str = "", headers: dict[str, str] | None = None) -> dict[str, object]:
     """Poll the job at ``url`` until ``predicate(job)``."""
     deadline = time.monotonic() + timeout
     while True:
-        job = httpx.get(url, timeout=10).json()
+        job = httpx.get(url, timeout=10, headers=headers).json()
         if predicate(job):  # type: ignore[operator]
             return dict(job)
         if time.monotonic() > deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -34,7 +35,7 @@ def drawn(body: dict[str, Any]) -> str:
 def _svg_examples() -> dict[int | str, Any]:
     """The SVG answered for each request example (committed beside the JSON answers: service.api.examples)."""
     drawn_ = {
-        name: {"summary": example["summary"], "value": answer("diagram", name, lambda e=example: drawn(e["value"]))}
+        name: {"summary": example["summary"], "value": answer("diagram", name, functools.partial(drawn, example["value"]))}
         for name, example in DIAGRAM_EXAMPLES.items()
     }
     return {200: {"description": "The diagram, as SVG", "content": {SVG: {"schema": {"type": "string"}, "examples": drawn_}}}}
