@@ -1,13 +1,16 @@
 """The embedded backend's store: one SQLite file (WAL) under ``data_dir``, shared by the web and worker processes of one machine.
 
 Every write is one short ``BEGIN IMMEDIATE`` transaction, quota checks included. The file gives
-space back as jobs are deleted (``auto_vacuum = INCREMENTAL``); a full disk is an
+space back as jobs are deleted (``auto_vacuum = INCREMENTAL``), all but a reserve of free pages
+(:data:`RESERVE_PAGES`): when something else fills the disk, the store can still record, in pages it
+already holds, that a job waits for space and the steps it does meanwhile. A full disk is an
 :class:`~service.errors.InsufficientStorage`, never a crash.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -21,6 +24,9 @@ from service.jobs.quotas import check_dataset_quotas, check_job_quotas
 from service.jobs.records import ACTIVE, FINISHED, DatasetRecord, HistoryEntry, Job, Page, Quotas, State, Usage
 from service.jobs.store import Removal
 
+#: Free pages the file keeps for writes on a full disk (4 KiB each: 4 MiB, some 100,000 steps of history). Making them
+#: also grows the write-ahead log past its checkpoint size (1000 pages), so that it is rewritten in place, never grown.
+RESERVE_PAGES = 1024
 #: The schema's version (``PRAGMA user_version``); a file of another version is not read (see :meth:`SqliteStore._open`).
 VERSION = 2
 
@@ -45,6 +51,8 @@ CREATE TABLE IF NOT EXISTS datasets (
 ) WITHOUT ROWID;
 """
 _JOB_COLUMNS = ", ".join(Job.__dataclass_fields__)
+
+log = logging.getLogger("service.jobs")
 
 T = TypeVar("T")
 
@@ -86,6 +94,24 @@ class SqliteStore:
             db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # before the first table: only then does it take effect
         db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version = {VERSION}")
+        self._keep_reserve()
+
+    def _keep_reserve(self) -> None:
+        """Free pages beyond the reserve go back to the file system; a reserve that was used is made again (if there is room)."""
+        db = self._db()
+        free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        if free > RESERVE_PAGES:
+            db.execute(f"PRAGMA incremental_vacuum({free - RESERVE_PAGES})")
+        elif free < RESERVE_PAGES // 2:
+            page = db.execute("PRAGMA page_size").fetchone()[0]
+            try:
+                with self._transaction() as t:  # pages written and freed again: they stay in the file, on the freelist
+                    t.execute("CREATE TABLE IF NOT EXISTS reserve (data BLOB)")
+                    t.execute("INSERT INTO reserve VALUES (zeroblob(?))", ((RESERVE_PAGES - free) * page,))
+                    t.execute("DELETE FROM reserve")
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # into the file now: the log starts again from its beginning
+            except InsufficientStorage:
+                log.warning("the disk of the job store is full: its reserve of free pages is not made again yet")
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -218,7 +244,7 @@ class SqliteStore:
                 db.execute("DELETE FROM history WHERE job = ?", (job_id,))
 
         self._write(delete)
-        self._db().execute("PRAGMA incremental_vacuum")  # give the freed pages back to the file system
+        self._keep_reserve()
 
     def request_cancel(self, tenant: str, job_id: str, now: float) -> Job | None:
         def cancel(db: sqlite3.Connection) -> None:

@@ -62,6 +62,11 @@ class Deployment:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     stack: ExitStack = field(default_factory=ExitStack)
     server: ServerProcess | None = None
+    log_dir: Path | None = None  # the workers' logs (default: the data dir)
+
+    @property
+    def logs_at(self) -> Path:
+        return self.log_dir or self.data_dir
 
     @property
     def url(self) -> str:
@@ -78,7 +83,7 @@ class Deployment:
     def start_worker(self) -> subprocess.Popen[bytes]:
         full = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
         full.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        with (self.data_dir / f"worker-{len(self.workers)}.log").open("wb") as log:
+        with (self.logs_at / f"worker-{len(self.workers)}.log").open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "service.cli", "worker"], cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT
             )
@@ -103,7 +108,7 @@ class Deployment:
                 w.wait()
 
     def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.data_dir.glob("worker-*.log")))
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs_at.glob("worker-*.log")))
 
 
 #: Short leases and frequent checkpoints, so that recovery in a test takes a second or two.
