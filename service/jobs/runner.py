@@ -169,9 +169,11 @@ def _run(attempt: Attempt, prepare: Prepare, heartbeat: Heartbeat) -> None:
 
     layers, state = (resume.layers, resume.state) if resume else (run.layers, run.state)
     saved_at, saved_time = saved.step if saved else 0, time.monotonic()
+    losses_here: dict[int, float] = {}  # this attempt's step losses: the answer needs no history the store may have lost
     for done in train_steps(run, within_time, resume):
         layers, state = done.layers, done.state
         entry = HistoryEntry(done.step, done.epoch + 1, float(done.loss))
+        losses_here[done.step] = entry.loss
         stop = attempt.patiently("recording a step", lambda: store.record(job.id, worker, [entry]))  # noqa: B023 (called at once)
         if stop or heartbeat.lost.is_set():
             current = store.get(job.id)
@@ -187,11 +189,23 @@ def _run(attempt: Attempt, prepare: Prepare, heartbeat: Heartbeat) -> None:
                 store.release(worker)
                 return
     history = attempt.patiently("reading the history", lambda: store.history(job.id, 0, run.total))
-    losses = np.array([e.loss for e in history], dtype=run.x.dtype)
-    body = prepared.answer(losses, layers, state)
+    body = prepared.answer(_losses(run, history, losses_here), layers, state)
     attempt.patiently("saving the result", lambda: files.write(paths.result(job.tenant, job.id), body))
     attempt.finish("succeeded", seconds())
     paths.checkpoint(job.tenant, job.id).unlink(missing_ok=True)
+
+
+def _losses(run: Run, history: list[HistoryEntry], here: dict[int, float]) -> Array:
+    """Every step's loss: this attempt's own, the earlier attempts' from the store's history. A step missing from both (a
+    store that lost data it had acknowledged) fails the job rather than answer a wrong number."""
+    by_step = {e.step: e.loss for e in history} | here
+    missing = [step for step in range(1, run.total + 1) if step not in by_step]
+    if missing:
+        raise Unexpected(
+            f"the job store lost the loss of {len(missing):,} steps (the first: {missing[0]}) after it had recorded them; run the job "
+            "again (a Redis without persistence loses its data when it restarts: see the README, Operations)"
+        )
+    return np.array([by_step[step] for step in range(1, run.total + 1)], dtype=run.x.dtype)
 
 
 def _saved(path: Path, run: Run) -> checkpoint.Saved | None:
