@@ -181,3 +181,15 @@ def test_lock_pins_every_runtime_dependency() -> None:
         name = requirement.name.lower().replace("_", "-")
         assert name in pinned, f"{name} is not in requirements.lock: regenerate it (command at its top)"
         assert requirement.specifier.contains(pinned[name]), f"requirements.lock pins {name}=={pinned[name]}, outside {requirement}"
+
+
+def test_redis_keeps_the_job_state_on_disk_in_compose_and_kubernetes() -> None:
+    """The job state needs an append-only file fsynced every second, on a volume that outlives the container or pod."""
+    persistence = ["--appendonly", "yes", "--appendfsync", "everysec"]
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["redis"]
+    assert " ".join(persistence) in " ".join(compose["command"])
+    assert any(v.endswith(":/data") for v in compose["volumes"])
+    pod = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "redis-deployment.yaml").read_text())["spec"]["template"]["spec"]
+    assert " ".join(persistence) in " ".join(pod["containers"][0]["args"])
+    claim = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "redis-pvc.yaml").read_text())["metadata"]["name"]
+    assert pod["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]
