@@ -29,6 +29,8 @@ from pathlib import Path
 
 import httpx
 
+from service import children
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -94,7 +96,8 @@ def running_server(env: Mapping[str, str] | None = None, workers: int = 1, start
         log_path = Path(tmp) / "server.log"
         # no training-job workers unless a test asks for them, and their data (if any) in the temporary folder
         quiet = {"GRADIENT_DRAIN_SECONDS": "0", "GRADIENT_JOB_WORKERS": "0", "GRADIENT_DATA_DIR": str(Path(tmp) / "data")}
-        full_env = {**os.environ, "PYTHONPATH": str(ROOT), **quiet, **(env or {})}
+        # the server ends with this test process, even if this one is killed (service.children)
+        full_env = {**os.environ, "PYTHONPATH": str(ROOT), children.ENV: str(os.getpid()), **quiet, **(env or {})}
         full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # a scrape must see this server's samples only
         cmd = [sys.executable, "-m", "service.cli", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         with log_path.open("wb") as log:

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from service import children
 from tests.server import ROOT, ServerProcess, free_port, running_server
 
 REDIS = shutil.which("redis-server")
@@ -81,7 +82,7 @@ class Deployment:
         self.server = self.stack.enter_context(self.web())
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        full = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
+        full = {**os.environ, "PYTHONPATH": str(ROOT), children.ENV: str(os.getpid()), **self.env}  # it ends with this test process
         full.pop("PROMETHEUS_MULTIPROC_DIR", None)
         with (self.logs_at / f"worker-{len(self.workers)}.log").open("wb") as log:
             process = subprocess.Popen(
