@@ -90,19 +90,15 @@ class SqliteStore:
                 f"{self.path} was written by another version of the service (schema {version}, this one reads {VERSION}): "
                 "move it (and the datasets/ and jobs/ folders beside it) away, or point GRADIENT_DATA_DIR at another folder"
             )
-        if not tables:
-            db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # before the first table: only then does it take effect
         db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version = {VERSION}")
         self._keep_reserve()
 
     def _keep_reserve(self) -> None:
-        """Free pages beyond the reserve go back to the file system; a reserve that was used is made again (if there is room)."""
+        """A reserve that was used is made again (if there is room); free pages beyond it go back to the file system."""
         db = self._db()
         free = db.execute("PRAGMA freelist_count").fetchone()[0]
-        if free > RESERVE_PAGES:
-            db.execute(f"PRAGMA incremental_vacuum({free - RESERVE_PAGES})")
-        elif free < RESERVE_PAGES // 2:
+        if free < RESERVE_PAGES // 2:
             page = db.execute("PRAGMA page_size").fetchone()[0]
             try:
                 with self._transaction() as t:  # pages written and freed again: they stay in the file, on the freelist
@@ -112,12 +108,16 @@ class SqliteStore:
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # into the file now: the log starts again from its beginning
             except InsufficientStorage:
                 log.warning("the disk of the job store is full: its reserve of free pages is not made again yet")
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        if free > RESERVE_PAGES:
+            db.executescript(f"PRAGMA incremental_vacuum({free - RESERVE_PAGES});")  # executescript steps it to the end
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.row_factory = sqlite3.Row
+            db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # takes effect in a new file only, before its first write
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db

@@ -9,6 +9,7 @@ Idempotency-Key is one job; cancel stops within one step; bad input gets 404, 40
 from __future__ import annotations
 
 import io
+import re
 import signal
 import time
 from typing import Any
@@ -101,6 +102,7 @@ def test_a_job_computes_what_train_computes_and_one_key_makes_one_job(deployment
     assert metrics["steps"][-1] == 24
     assert httpx.delete(f"{d.url}/v1/trainings/{job_id}").status_code == 204
     assert httpx.get(f"{d.url}/v1/trainings/{job_id}").status_code == 404
+    assert list(d.data_dir.glob(f"jobs/*/{job_id}")) == []  # its request, checkpoint and result went with it
 
 
 def test_a_worker_killed_mid_job_is_replaced_and_the_weights_match_bit_for_bit(deployment: Deployment) -> None:
@@ -114,10 +116,21 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_weights_match_bit_for_bit(d
     killed_at = httpx.get(f"{d.url}/v1/trainings/{job_id}").json()["progress"]["step"]
     assert killed_at < epochs * 8
     d.start_worker()
-    job = wait_for(f"{d.url}/v1/trainings/{job_id}", lambda j: j["state"] in ("succeeded", "failed"), timeout=120, what="resumed job")
+    seen: list[int] = []
+
+    def ended(job: dict[str, Any]) -> bool:
+        seen.append(job["progress"]["step"])
+        return job["state"] in ("succeeded", "failed")
+
+    job = wait_for(f"{d.url}/v1/trainings/{job_id}", ended, timeout=120, what="resumed job")
     assert job["state"] == "succeeded", job
     assert job["attempts"] >= 2
+    assert seen == sorted(seen), "the reported step went backwards on resume"
+    assert min(seen) >= killed_at
     assert steps_recorded(d, job_id) == list(range(1, epochs * 8 + 1))  # no gap, no duplicate
+    resumed = re.findall(rf"runs job {job_id} \(attempt \d+, from step (\d+)\)", d.logs())
+    assert resumed[0] == "0"
+    assert 0 < int(resumed[-1]) <= killed_at  # it says the step of the checkpoint it resumes from, not the job's last step
     result = httpx.get(f"{d.url}/v1/trainings/{job_id}/result").json()
     assert result == reference(d, epochs)
 
