@@ -62,13 +62,25 @@ TAGS = [
 ]
 
 _KEYS_OFF = (
-    "Off unless the server is started with `GRADIENT_API_KEYS` (comma-separated keys): then every `/v1/` operation "
-    "needs one of them (probes, metrics and the docs stay open), sent in this header or in the other scheme's, and answers 401 without. "
-    "A server without keys ignores both headers."
+    "Off unless the server is started with keys (`GRADIENT_API_KEYS_FILE`, a file of key hashes by tenant, or "
+    "`GRADIENT_API_KEYS`): then every `/v1/` operation needs one of them (probes, metrics and the docs stay open), sent in "
+    "this header or in the other scheme's, and answers 401 without. A server without keys ignores both headers."
+)
+#: The tenant model, the same for both forms of the key.
+_TENANTS = (
+    "Each key belongs to a tenant: every dataset and training job (its events, metrics, result and Idempotency-Key) is "
+    "the tenant's that made it, another tenant gets the same 404 as for an id that does not exist, and lists show only "
+    "the tenant's own. Dataset ids are content hashes within a tenant. What a tenant may keep is bounded by quotas "
+    "(`tenant_max_*` at `GET /v1/limits`; 429 names the one reached). Without keys the server has one tenant."
 )
 SECURITY_SCHEMES = {
-    "bearer": {"type": "http", "scheme": "bearer", "description": f"An API key as `Authorization: Bearer <key>`. {_KEYS_OFF}"},
-    "api_key": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": f"An API key as `X-API-Key: <key>`. {_KEYS_OFF}"},
+    "bearer": {"type": "http", "scheme": "bearer", "description": f"An API key as `Authorization: Bearer <key>`. {_KEYS_OFF} {_TENANTS}"},
+    "api_key": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": f"An API key as `X-API-Key: <key>`. {_KEYS_OFF} {_TENANTS}",
+    },
 }
 #: Either key form, or none: a server without keys needs none (``{}``), one with keys refuses that with 401.
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"api_key": []}, {}]

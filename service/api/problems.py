@@ -230,15 +230,24 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-#: What the routes of stored resources (datasets, training jobs) add: 404 and 409.
+#: What the routes of stored resources (datasets, training jobs) add: 404, 409, 429 and 507, and a 503 for the job backend.
 RESOURCE_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     **{
-        status: {"description": text, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        status: {
+            "description": text,
+            **({"headers": _HEADERS[503]} if status in (429, 503) else {}),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
         for status, text in {
-            404: "No such dataset or training job (or it expired).",
+            404: "No such dataset or training job of this tenant (another tenant's gets the same answer), or it expired.",
             409: "The resource's state does not allow it: a job's result while the job runs (with Retry-After), a dataset in use, "
             "an Idempotency-Key sent before with another body.",
+            429: "A quota of the tenant is reached (`tenant_max_*`, `GET /v1/limits`): the detail names it, its value and what "
+            "frees it; `Retry-After` when waiting for a job to end helps.",
+            503: "The server is at capacity, or the job backend cannot be reached (type `…:redis-unavailable`); retry after "
+            "`Retry-After` seconds.",
+            507: "Storing this would leave less than `min_free_disk_bytes` free on the data dir's disk, or the disk is full.",
         }.items()
     },
 }

@@ -77,6 +77,7 @@ from service.client.results import (
     Parameter,
     StepEvent,
     TrainingJob,
+    TrainingPage,
     TrainResult,
     TrainStepResult,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "TrainResult",
     "TrainStepResult",
     "TrainingJob",
+    "TrainingPage",
     "activations",
     "backward",
     "cancel_training",

@@ -31,6 +31,7 @@ from service.client.results import (
     Limits,
     StepEvent,
     TrainingJob,
+    TrainingPage,
     TrainResult,
     TrainStepResult,
     train_event,
@@ -356,6 +357,12 @@ def start_training(
 def training(job: str | TrainingJob) -> Call[TrainingJob]:
     """A training job's state, progress and latest loss."""
     return Call("GET", f"/v1/trainings/{_job_id(job)}", _json_as(TrainingJob.from_json))
+
+
+def trainings(*, state: str | None = None, limit: int = 100, cursor: str | None = None) -> Call[TrainingPage]:
+    """A page of this tenant's jobs, newest first (``state``: only those); its ``next`` is the cursor of the next page."""
+    query = {"limit": limit} | ({"state": state} if state else {}) | ({"cursor": cursor} if cursor else {})
+    return Call("GET", f"/v1/trainings?{urlencode(query)}", _json_as(TrainingPage.from_json))
 
 
 def training_events(job: str | TrainingJob, *, after: int = 0) -> StreamCall[StepEvent]:

@@ -36,6 +36,11 @@ def _encode_default(value: Any) -> Any:
     raise TypeError(f"cannot send {type(value).__name__} as JSON")
 
 
+def _key_headers(api_key: str | None) -> dict[str, str]:
+    """The header that carries the API key (its tenant's datasets and jobs are the ones the client sees)."""
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
 def _request(http: httpx.Client | httpx.AsyncClient, call: Call[Any] | StreamCall[Any]) -> httpx.Request:
     headers = {"accept": NDJSON} if isinstance(call, StreamCall) else {}
     headers.update(call.headers or {})
@@ -99,8 +104,10 @@ def _async_stream(build: Callable[P, StreamCall[T]]) -> Callable[Concatenate[Asy
 class Client:
     """Blocking client; use it as a context manager (or call :meth:`close`)."""
 
-    def __init__(self, base_url: str = DEFAULT_URL, *, timeout: float = 60.0, http: httpx.Client | None = None) -> None:
-        self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
+    def __init__(
+        self, base_url: str = DEFAULT_URL, *, api_key: str | None = None, timeout: float = 60.0, http: httpx.Client | None = None
+    ) -> None:
+        self.http = http or httpx.Client(base_url=base_url, timeout=timeout, headers=_key_headers(api_key))
 
     def send(self, call: Call[T]) -> T:
         """Run one :class:`Call`: every method goes through here."""
@@ -138,6 +145,7 @@ class Client:
     upload_dataset = _sync(calls.upload_dataset)
     start_training = _sync(calls.start_training)
     training = _sync(calls.training)
+    trainings = _sync(calls.trainings)
     training_events = _sync_stream(calls.training_events)
     training_result = _sync(calls.training_result)
     result = training_result  # the issue's and the README's short name
@@ -168,8 +176,10 @@ class Client:
 class AsyncClient:
     """The same methods as :class:`Client`, as coroutines (streams as async iterators); use it with ``async with``."""
 
-    def __init__(self, base_url: str = DEFAULT_URL, *, timeout: float = 60.0, http: httpx.AsyncClient | None = None) -> None:
-        self.http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
+    def __init__(
+        self, base_url: str = DEFAULT_URL, *, api_key: str | None = None, timeout: float = 60.0, http: httpx.AsyncClient | None = None
+    ) -> None:
+        self.http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout, headers=_key_headers(api_key))
 
     async def send(self, call: Call[T]) -> T:
         """Run one :class:`Call`: every method goes through here."""
@@ -207,6 +217,7 @@ class AsyncClient:
     upload_dataset = _async(calls.upload_dataset)
     start_training = _async(calls.start_training)
     training = _async(calls.training)
+    trainings = _async(calls.trainings)
     training_events = _async_stream(calls.training_events)
     training_result = _async(calls.training_result)
     result = training_result  # the short name

@@ -304,6 +304,7 @@ class TrainingJob:
     loss: float | None  #: the loss of the last step done
     attempts: int  #: more than 1: a worker resumed it from a checkpoint
     problem: dict[str, Any] | None
+    waiting: str | None = None  #: why a running job is paused ("disk full", "backend"), or None
 
     @property
     def finished(self) -> bool:
@@ -312,7 +313,28 @@ class TrainingJob:
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> TrainingJob:
         progress = raw["progress"]
-        return cls(raw["id"], raw["state"], progress["step"], progress["total"], raw.get("loss"), raw["attempts"], raw.get("problem"))
+        return cls(
+            raw["id"],
+            raw["state"],
+            progress["step"],
+            progress["total"],
+            raw.get("loss"),
+            raw["attempts"],
+            raw.get("problem"),
+            raw.get("waiting"),
+        )
+
+
+@dataclass(frozen=True)
+class TrainingPage:
+    """A page of the tenant's jobs, newest first; ``next`` is the cursor of the next page (None: the last)."""
+
+    jobs: list[TrainingJob]
+    next: str | None
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> TrainingPage:
+        return cls([TrainingJob.from_json(j) for j in raw["jobs"]], raw.get("next"))
 
 
 @dataclass(frozen=True)

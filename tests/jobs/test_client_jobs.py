@@ -36,6 +36,20 @@ def test_upload_start_wait_events_and_result(deployment: Deployment) -> None:
         np.testing.assert_array_equal(result.losses, reference.losses)  # bit for bit: the same steps
         for got, want in zip(result.network, reference.network, strict=True):
             np.testing.assert_array_equal(got.weights, want.weights)
+        page = client.trainings(state="succeeded", limit=1)
+        assert len(page.jobs) == 1
+        assert page.jobs[0].waiting is None
+        assert page.jobs[0].state == "succeeded"
+        listed: list[str] = []
+        cursor = None
+        while True:  # every page, through the cursor
+            page = client.trainings(limit=2, cursor=cursor)
+            listed += [j.id for j in page.jobs]
+            if page.next is None:
+                break
+            cursor = page.next
+        assert job.id in listed
+        assert len(listed) == len(set(listed))
 
 
 def test_a_result_asked_of_an_unknown_job_is_a_404_problem(deployment: Deployment) -> None:

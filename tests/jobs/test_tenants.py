@@ -177,3 +177,16 @@ def test_the_keys_file_is_read_again_when_it_changes(tenants: tuple[Deployment, 
     while httpx.get(f"{d.url}/v1/trainings", headers=as_(BOB)).status_code != 200:
         assert time.monotonic() - started < 10
         time.sleep(0.2)
+
+
+def test_the_client_sends_its_key_and_sees_its_tenants_jobs_only(tenants: tuple[Deployment, Path]) -> None:
+    from service.client import Client, ProblemError
+
+    d, _ = tenants
+    with Client(d.url, api_key=ALICE) as alice, Client(d.url, api_key=BOB) as bob, Client(d.url) as nobody:
+        theirs = {j.id for j in alice.trainings().jobs}
+        assert theirs
+        assert not theirs & {j.id for j in bob.trainings().jobs}
+        with pytest.raises(ProblemError) as caught:
+            nobody.trainings()
+        assert caught.value.status == 401
