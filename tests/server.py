@@ -85,13 +85,15 @@ def _wait_ready(server: ServerProcess, timeout: float) -> None:
 
 
 @contextmanager
-def running_server(env: Mapping[str, str] | None = None, workers: int = 1, start_timeout: float = 60) -> Iterator[ServerProcess]:
+def running_server(
+    env: Mapping[str, str] | None = None, workers: int = 1, start_timeout: float = 60, port: int | None = None
+) -> Iterator[ServerProcess]:
     """Run the service in a subprocess; ``env`` adds or overrides ``GRADIENT_*`` settings.
 
     The drain after SIGTERM defaults to 0 here so that stopping is quick; tests of the
     drain set ``GRADIENT_DRAIN_SECONDS`` themselves.
     """
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="gradient-server-") as tmp:
         log_path = Path(tmp) / "server.log"
         # no training-job workers unless a test asks for them, and their data (if any) in the temporary folder

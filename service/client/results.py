@@ -272,6 +272,12 @@ class Limits:
     max_job_steps: int | None = None
     max_job_seconds: float | None = None
     job_retention_seconds: float | None = None
+    # a tenant's quotas and the disk reserve (None from a server without them)
+    tenant_max_datasets: int | None = None
+    tenant_max_dataset_bytes: int | None = None
+    tenant_max_active_jobs: int | None = None
+    tenant_max_jobs: int | None = None
+    min_free_disk_bytes: int | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Limits:

@@ -152,6 +152,23 @@ def _chained(layers: list[dict[str, Any]], config: dict[str, Any], at: str) -> N
         raise UnsupportedLayer(f"the model's output is {outputs!r}, not the last layer {last!r}", f"{at}/output_layers")
 
 
+#: The layers a dense chain may have besides its Dense layers.
+_KNOWN = frozenset({"InputLayer", "Dense"})
+
+
+def _only_dense_layers(layers: list[dict[str, Any]], at: str) -> None:
+    """UnsupportedLayer naming the first layer that is none of Dense, InputLayer, a skipped or an activation layer."""
+    for i, layer in enumerate(layers):
+        class_name = layer.get("class_name")
+        if class_name not in _KNOWN and class_name not in SKIPPED_LAYERS and class_name not in ACTIVATION_LAYERS:
+            name = str((layer.get("config") or {}).get("name", layer.get("name", f"layer {i}")))
+            raise UnsupportedLayer(
+                f"layer {name!r} is a {class_name}, which is not a dense layer; the service runs Dense layers only "
+                f"(with InputLayer, Dropout and the activation layers {', '.join(ACTIVATION_LAYERS)})",
+                f"{at}/config/layers/{i}",
+            )
+
+
 def read_config(model: Any, at: str) -> Chain:
     """The dense chain of a model config (``at``: the config's place in the file, for pointers)."""
     if not isinstance(model, dict) or model.get("class_name") not in ("Sequential", "Functional", "Model"):
@@ -161,6 +178,7 @@ def read_config(model: Any, at: str) -> Chain:
     layers = config.get("layers") if isinstance(config, dict) else None
     if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers) or not layers:
         raise CorruptFile("the model config has no list of layers", f"{at}/config/layers")
+    _only_dense_layers(layers, at)  # a Conv2D or an LSTM is named first, before any shape of it is looked at
     functional = model["class_name"] != "Sequential"
     if functional:
         _chained(layers, dict(config or {}), f"{at}/config")
@@ -203,12 +221,6 @@ def read_config(model: Any, at: str) -> Chain:
                 )
             previous.activation, previous.activation_from = h, name
             folded.add(id(previous))
-        else:
-            raise UnsupportedLayer(
-                f"layer {name!r} is a {class_name}; the service runs Dense layers only "
-                f"(with InputLayer, Dropout and the activation layers {', '.join(ACTIVATION_LAYERS)})",
-                where,
-            )
     if not chain.dense:
         raise UnsupportedLayer("the model has no Dense layer", f"{at}/config/layers")
     return chain

@@ -34,7 +34,7 @@ def node_tools() -> Path:
     if shutil.which("npm") is None or shutil.which("node") is None:
         if os.environ.get("CI"):
             pytest.fail("node and npm are needed (node 20 or newer)")
-        pytest.skip("node and npm are not installed")
+        pytest.skip("node and npm are not installed: Node.js 20 or newer with npm, and the npm registry for npm ci in tests/clients")
     return _install()
 
 

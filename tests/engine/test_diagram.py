@@ -166,7 +166,7 @@ def test_text_is_escaped() -> None:
     ET.fromstring(svg)
 
 
-@pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed")
+@pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed: apt-get install chromium (.ci/run installs it)")
 def test_screenshot_of_the_primers_diagram() -> None:
     """Writes test-output/diagram-primer.png (and a δ/∂E/∂w view with a highlight) for a person to look at."""
     OUTPUT.mkdir(exist_ok=True)

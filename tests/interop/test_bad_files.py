@@ -77,6 +77,29 @@ def test_a_conv2d_layer_is_refused_by_name(client: TestClient) -> None:
     assert p["errors"][0]["pointer"] == "/config.json/config/layers/1"
 
 
+@pytest.mark.parametrize("layer", ["Conv2D", "LSTM"])
+def test_a_layer_that_is_not_dense_is_named_before_its_input_shape_is_looked_at(client: TestClient, layer: str) -> None:
+    """A Conv2D model's input is an image ([batch, 8, 8, 1]): the answer names the Conv2D, not the input's shape."""
+
+    def not_dense(config: dict[str, Any]) -> None:
+        layers = config["config"]["layers"]
+        layers[0]["config"]["batch_shape"] = [None, 8, 8, 1]
+        layers[1]["class_name"] = layer
+
+    p = problem(client, "keras", keras_file(not_dense))
+    assert p["type"] == TYPE + "unsupported-layer"
+    assert f"'dense_0' is a {layer}, which is not a dense layer" in p["detail"]
+    assert p["errors"][0]["pointer"] == "/config.json/config/layers/1"
+
+
+def test_an_onnx_conv_is_named_by_its_node(client: TestClient) -> None:
+    nodes = [helper.make_node("Conv", ["x", "W"], ["y"], name="conv1")]
+    p = problem(client, "onnx", onnx_model(nodes, [W]))
+    assert p["type"] == TYPE + "unsupported-layer"
+    assert "node 'conv1' (Conv)" in p["detail"]
+    assert p["errors"][0]["pointer"] == "/graph/node/0"
+
+
 def test_an_activation_keras_does_not_have_is_refused_naming_the_layer(client: TestClient) -> None:
     def sparsemax(config: dict[str, Any]) -> None:
         config["config"]["layers"][1]["config"]["activation"] = "sparsemax"

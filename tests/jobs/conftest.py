@@ -27,7 +27,7 @@ REDIS = shutil.which("redis-server")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A redis-server of this test session on 127.0.0.1 (no persistence), stopped after."""
     if REDIS is None:
-        pytest.skip("redis-server is not installed (.ci/run installs Debian's redis-server)")
+        pytest.skip("redis-server is not installed: apt-get install redis-server (.ci/run installs it)")
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(

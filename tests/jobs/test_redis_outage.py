@@ -68,7 +68,7 @@ class RedisServer:
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     if REDIS is None:
-        pytest.skip("redis-server is not installed (.ci/run installs Debian's redis-server)")
+        pytest.skip("redis-server is not installed: apt-get install redis-server (.ci/run installs it)")
     server = RedisServer(tmp_path)
     server.start()
     try:

@@ -20,7 +20,10 @@ PRIMER_GRAD_W2_00 = "-0.23709648991681476"  # ∂E/∂W⁽²⁾₁₁ of the pri
 
 pytestmark = [
     pytest.mark.slow,  # the quick loop, `pytest -m "not slow"`, leaves it out
-    pytest.mark.skipif(chromium_path() is None and not os.environ.get("CI"), reason="chromium not installed (.ci/run installs it)"),
+    pytest.mark.skipif(
+        chromium_path() is None and not os.environ.get("CI"),
+        reason="chromium is not installed: apt-get install chromium (.ci/run installs it)",
+    ),
 ]
 
 

@@ -30,7 +30,10 @@ W11 = '[data-pointer="/network/layers/0/weights/0/0"]'
 
 pytestmark = [
     pytest.mark.slow,  # the quick loop, `pytest -m "not slow"`, leaves it out
-    pytest.mark.skipif(chromium_path() is None and not os.environ.get("CI"), reason="chromium not installed (.ci/run installs it)"),
+    pytest.mark.skipif(
+        chromium_path() is None and not os.environ.get("CI"),
+        reason="chromium is not installed: apt-get install chromium (.ci/run installs it)",
+    ),
 ]
 
 
