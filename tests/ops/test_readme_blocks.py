@@ -96,18 +96,24 @@ def test_every_block_runs_as_written(server: ServerProcess, tmp_path: Path) -> N
     ran: list[Block] = []
     skipped: list[Block] = []
     not_code: list[Block] = []
+    compared: list[Block] = []
+    names: set[str] = set()
     previous_output = ""
     for block in readme:
         if block.language not in ("sh", "python"):
-            if block.language == "json" and previous_output.startswith("{"):  # the answer the block before shows
+            if block.language == "json" and previous_output.startswith("{"):  # the answer the block just before shows
                 close(json.loads(previous_output), json.loads(block.code))
+                compared.append(block)
+            previous_output = ""
             not_code.append(block)
             continue
         if block.skip:
             skipped.append(block)
             continue
-        if block.language == "sh":
-            script = f"set -a\n[ -f {state} ] && . {state}\n{block.code}\nexport -p > {state}\n"
+        if block.language == "sh":  # as in one shell: the variables the README sets carry over to the blocks after
+            names.update(re.findall(r"^\s*([A-Z][A-Z0-9_]*)=", block.code, re.M))
+            keep = f"declare -p {' '.join(sorted(names))} > {state}" if names else ":"
+            script = f"[ -f {state} ] && . {state}\n{block.code}\n{keep}\n"
             cmd = ["bash", "-euo", "pipefail", "-c", script]
         else:
             cmd = [sys.executable, "-c", block.code]
@@ -125,6 +131,7 @@ def test_every_block_runs_as_written(server: ServerProcess, tmp_path: Path) -> N
     print("\n".join(summary))
     assert len(ran) >= 6
     assert all(reasons)
+    assert [b.line for b in compared], "the primer's answer was not compared with the JSON the README shows"
 
 
 def test_the_block_reader_sees_indented_blocks_and_skip_marks() -> None:
