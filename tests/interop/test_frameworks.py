@@ -173,6 +173,23 @@ def test_exported_files_run_in_keras_torch_and_onnxruntime_as_forward_says(clien
         np.testing.assert_allclose(torch_module(torch.from_numpy(x)).numpy(), y, **TOL, err_msg="torch")
 
 
+def test_keras_trainable_goes_both_ways(client: TestClient, tmp_path: Any) -> None:
+    """A frozen layer (`trainable: false`) is written as Keras's trainable False, and a Keras model's frozen layer is read as one."""
+    network = random_network(np.random.default_rng(5), [3, 4, 2], ["tanh", "linear"], True)
+    network["layers"][0]["trainable"] = False
+    r = client.post("/v1/networks/export", params={"format": "keras"}, json={"network": network})
+    (tmp_path / "n.keras").write_bytes(r.content)
+    model = keras.saving.load_model(tmp_path / "n.keras")
+    assert [layer.trainable for layer in model.layers] == [False, True]
+    assert len(model.trainable_weights) == 2  # the second layer's kernel and bias only
+
+    model.layers[0].trainable, model.layers[1].trainable = True, False
+    model.save(tmp_path / "m.keras")
+    imported = post_file(client, "keras", (tmp_path / "m.keras").read_bytes()).json()["network"]["layers"]
+    assert ["trainable" in layer for layer in imported] == [False, True]
+    assert imported[1]["trainable"] is False
+
+
 def test_the_client_imports_and_exports(client: TestClient, tmp_path: Any) -> None:
     module = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
     (tmp_path / "m.safetensors").write_bytes(save_safetensors(module.state_dict()))
