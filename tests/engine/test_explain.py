@@ -89,7 +89,7 @@ def test_gradient_of_W2_carries_the_primers_numbers() -> None:
 #: The primer's §5 lines as the text rendering prints them at digits = 2.
 PRIMER_LINES = [
     "δ₁⁽²⁾ = (0.49 − 1) = −0.51",  # primer: (0.48 − 1) = −0.52 (y₁ = 0.4869 truncated)
-    "δ₂⁽²⁾ = (1.1 − 1.15) = −0.0037",  # primer: (1.14 − 1.15) = −0.01 (two decimals, not two digits)
+    "δ₂⁽²⁾ = (1.1463 − 1.15) = −0.0037",  # primer: (1.14 − 1.15) = −0.01; y₂ beside t₂ gets the digits that show their difference
     "δ₁⁽¹⁾ = tanh'(0.5)·[0.1·(−0.51) + 0.4·(−0.0037)] = −0.042",  # primer: … = −0.044
     "δ₂⁽¹⁾ = tanh'(1.1)·[0.2·(−0.51) + 0.5·(−0.0037)] = −0.038",  # primer: … = −0.039
     "δ₃⁽¹⁾ = tanh'(1.7)·[0.3·(−0.51) + 0.6·(−0.0037)] = −0.020",
