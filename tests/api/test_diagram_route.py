@@ -43,7 +43,7 @@ def test_the_primers_figure_6_with_every_number_at_2_digits(client: TestClient) 
     assert root.find(f"{SVG}desc") is not None
     shown = texts(root)
     # x, W⁽¹⁾, z⁽¹⁾ (0.9354 → 0.94; the primer truncates to 0.93), W⁽²⁾, y (0.4869 → 0.49; the primer: 0.48), t
-    for number in ["1", "2", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.46", "0.80", "0.94", "0.49", "1.1", "t₁ = 1", "t₂ = 1.15"]:
+    for number in ["1", "2", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.46", "0.80", "0.94", "0.49", "1.1463", "t₁ = 1", "t₂ = 1.15"]:
         assert number in shown, number
     for delta in ["δ = −0.51", "δ = −0.0037", "δ = −0.042", "δ = −0.038", "δ = −0.020"]:  # with t, δ by default
         assert delta in shown, delta

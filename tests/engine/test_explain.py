@@ -175,3 +175,18 @@ def test_checkpoint_can_stop_the_explanation() -> None:
 
     with pytest.raises(Deadline):
         explain(layers, x, t, get_loss("half_sse"), checkpoint=checkpoint)
+
+
+def test_a_number_beside_its_target_gets_the_digits_that_tell_them_apart() -> None:
+    """(1.000 − 1) = −7.566×10⁻⁶ read as wrong: y is written with the digits its difference from t needs."""
+    from service.engine.explain.numbers import Numbers
+
+    four = Numbers(4)
+    assert four.beside(0.9999924340, 1.0, "1") == "0.9999924"
+    assert four.beside(1.1463418161461782, 1.15, "1.15") == "1.1463"
+    assert Numbers(2).beside(1.1500000000000001, 1.15, "1.15", most=5) == "1.15"  # a drawing's cap: not 1.2
+    assert Numbers(2).beside(0.48693, 1.0, "1") == "0.49"
+    assert Numbers(9).computed(0.39250000000000007) == "0.3925"  # beside a sent 0.3775, not 0.392500000
+    assert Numbers(9).computed(0.35891647971788465) == "0.35891648"  # Mazur's w5, as he writes it
+    assert Numbers(2).computed(0.8004990217606297) == "0.80"  # up to 4 digits the zeros are significant
+    assert Numbers(4).computed(-0.0) == "0"

@@ -87,7 +87,7 @@ def test_opens_on_the_primers_numbers_and_reads_at_desktop_and_phone_sizes(serve
         page.screenshot(OUTPUT / "learn-1280x800.png")
         screenshot_of(page, "#diagram", "learn-diagram.png")
         shown = diagram_texts(page)
-        for number in ["1", "2", "0.1", "0.6", "0.46", "0.80", "0.94", "0.49", "1.1", "t₂ = 1.15", "δ = −0.51", "δ = −0.020"]:
+        for number in ["1", "2", "0.1", "0.6", "0.46", "0.80", "0.94", "0.49", "1.1463", "t₂ = 1.15", "δ = −0.51", "δ = −0.020"]:
             assert number in shown, number
         assert "0.01952" in text(page, '#derivation li[data-step="delta/0/0/2"]')  # δ₃⁽¹⁾ = … = −0.01952 (4 digits)
         assert "0.2371" in text(page, '#derivation li[data-step="grad_weights/1/0/0"]')  # ∂E/∂w₁,₁⁽²⁾ = −0.2371

@@ -77,20 +77,20 @@ class Numbers:
     def given(self, value: float) -> str:
         return _latex(_shown(value, self.digits, max(self.digits, 4)))
 
-    def beside(self, value: float, other: float, other_text: str, distinct: bool = True) -> str:
+    def beside(self, value: float, other: float, other_text: str, most: int = MAX_DIGITS) -> str:
         """A computed ``value`` written next to ``other`` (shown as ``other_text``), as an output beside its target.
 
-        It gets at least as many decimals as ``other_text`` (z = 1.15 beside t = 1.15, not 1.2) and, with
-        ``distinct``, when the two differ, enough for two significant digits of their difference
-        (0.9999924 − 1 = −7.566 × 10⁻⁶, not 1.000 − 1), at most 17 significant digits.
+        It gets at least as many decimals as ``other_text`` (z = 1.15 beside t = 1.15, not 1.2) and, when
+        the two differ, enough for two significant digits of their difference (0.9999924 − 1 = −7.566 × 10⁻⁶,
+        not 1.000 − 1), at most ``most`` significant digits (a small drawing asks for fewer).
         """
         if not (math.isfinite(value) and math.isfinite(other)):
             return self.computed(value)
         decimals = _decimals(other_text.replace(" \\times 10^{", "e"))
-        if distinct and value != other:
+        if value != other:
             decimals = max(decimals, 1 - math.floor(math.log10(abs(value - other))))
         lead = math.floor(math.log10(abs(value))) if value else 0
-        digits = min(MAX_DIGITS, max(self.digits, decimals + lead + 1))
+        digits = min(most, max(self.digits, decimals + lead + 1))
         return _latex(_shown(value, digits, digits))
 
 
