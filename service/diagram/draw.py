@@ -174,7 +174,8 @@ def draw(
             obstacles.append(text_box(out.x + out.radius + 8, out.y[j] + 4, label, FONT["target"]))
     parts.extend(_labels(drawn, obstacles))
     parts.extend(neurons)
-    legend, legend_height = _legend(top_height + 14, drawing_width, shown_values, shown_edges, digits, sizes, layers)
+    labelled = any(e.label for e in drawn)
+    legend, legend_height = _legend(top_height + 14, drawing_width, shown_values, shown_edges, digits, sizes, layers, labelled)
     parts.append(legend)
     height = top_height + 14 + legend_height
     quantity = " and ".join({"a": "pre-activations a", "z": "outputs z", "delta": "errors δ"}[v] for v in shown_values) or "nothing"
@@ -378,13 +379,22 @@ def _column(
 
 
 def _legend(
-    top: float, width: float, values: Sequence[str], edges: Sequence[str], digits: int, sizes: Sequence[int], layers: Sequence[Layer]
+    top: float,
+    width: float,
+    values: Sequence[str],
+    edges: Sequence[str],
+    digits: int,
+    sizes: Sequence[int],
+    layers: Sequence[Layer],
+    labelled: bool,
 ) -> tuple[str, float]:
-    """The legend below the drawing, its lines wrapped to ``width``; and its height."""
+    """The legend below the drawing, its lines wrapped to ``width``; and its height. ``labelled``: some edge carries a label."""
     meaning = {"a": "a = W z + b (pre-activation)", "z": "z = h(a) (output)", "delta": "δ = ∂E/∂a (propagated error)"}
     what = ", then ".join(meaning[v] for v in values) or "no values"
     first = ("weight w" if edges[0] == "weights" else "gradient ∂E/∂w") if edges else "weight w"
     carried = first + (", and ∂E/∂w in each edge's tooltip" if len(edges) > 1 else "") if edges else "no labels"
+    if edges and not labelled:
+        carried = f"no labels (each edge's {first} is in its tooltip)"
     chars = max(20, int((width - 76) / (CHAR_EM * FONT["legend"])))
     y = top
     rows: list[str] = []

@@ -31,8 +31,8 @@ from service.engine.explain.steps import Step
 
 #: A minus right after "=", "(", "[", "+" or "," is a sign (−0.51), not a binary operator (a − b): MathML's prefix form.
 _PREFIX_MINUS = re.compile(r"(<mo[^>]*>(?:&#x0003D;|&#x00028;|\[|&#x0002B;|&#x0002C;)</mo>)<mo>&#x02212;</mo>")
-#: A piece that starts with a minus (after a cut before " - "): the minus is the binary operator of the line.
-_LEADING_MINUS = re.compile(r"^(<math[^>]*>(?:<mrow>)?)<mo>&#x02212;</mo>")
+#: A piece that starts with a minus or a plus (after a cut before " - ", " + "): the binary operator of the line.
+_LEADING_OPERATOR = re.compile(r"^(<math[^>]*>(?:<mrow>)?)<mo>(&#x02212;|&#x0002B;)</mo>")
 
 
 @lru_cache(maxsize=4096)
@@ -64,7 +64,7 @@ def pieces(latex: str) -> list[str]:
 
 def wrapped(latex: str) -> str:
     """``latex`` as ``<math>`` pieces with a space between them, where a line may wrap."""
-    return " ".join(_LEADING_MINUS.sub(r'\1<mo form="infix">&#x02212;</mo>', to_mathml(p)) for p in pieces(latex))
+    return " ".join(_LEADING_OPERATOR.sub(r'\1<mo form="infix">\2</mo>', to_mathml(p)) for p in pieces(latex))
 
 
 def heading(text: str) -> str:

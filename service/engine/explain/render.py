@@ -27,7 +27,10 @@ PROSE = {
     "a": "Each neuron adds up its inputs, each times the weight of its edge (and its bias): $a = \\sum_{m} w_{m} z_{m} + b$.",
     "z": "Each neuron passes its sum through its activation: $z = h(a)$.",
     "loss": "How far the outputs are from the targets.",
-    "delta": "$\\delta = \\partial E/\\partial a$: how much the loss changes when a neuron's sum $a$ changes.",
+    "delta": "$\\delta = \\partial E/\\partial a$: how much the loss changes when a neuron's sum $a$ changes; at the output, "
+    "the loss's slope times the activation's.",
+    "propagated": "A hidden neuron's $\\delta$ gathers the $\\delta$ of each neuron it feeds, times the weight between them, "
+    "times the slope of its own activation.",
     "grad_weights": "A weight changes $a$ of the neuron it feeds by its input $z$, so $\\partial E/\\partial w = \\delta\\,z$.",
     "grad_bias": "A bias adds to $a$ directly: $\\partial E/\\partial b = \\delta$.",
     "grad_x": "How the loss changes with each input.",
@@ -60,11 +63,11 @@ def stage(step: Step, last_layer: int) -> str:
     }[step.quantity]
 
 
-def prose(step: Step) -> str:
+def prose(step: Step, heading: str) -> str:
     """The sentence under the heading of a step's stage ($…$ math)."""
     if step.factors and step.quantity in CHAIN_PROSE:
         return CHAIN_PROSE[step.quantity]
-    return PROSE[step.quantity]
+    return PROSE["propagated" if heading.startswith("Propagated") else step.quantity]
 
 
 def _n(step: Step) -> str:
@@ -86,7 +89,7 @@ def stages(steps: Sequence[Step]) -> Iterator[tuple[str | None, Step]]:
 def render(steps: Sequence[Step], form: str, digits: int = 4) -> str:
     """The steps as one document in ``form`` ("markdown", "latex", "text" or "mathml"); values shown to ``digits``."""
     if form == "mathml":
-        return render_mathml([(head, s, prose(s) if head else "") for head, s in stages(steps)], digits)
+        return render_mathml([(head, s, prose(s, head) if head else "") for head, s in stages(steps)], digits)
     numbers = Numbers(digits)
     out: list[str] = []
     if form == "latex":
@@ -96,18 +99,18 @@ def render(steps: Sequence[Step], form: str, digits: int = 4) -> str:
         before = lines(s, numbers)
         if form == "markdown":
             if heading:
-                out += ["", f"### {heading}", "", prose(s), ""]
+                out += ["", f"### {heading}", "", prose(s, heading), ""]
             out += [f"- ${line}$" for line in before]
             out.append(f"- ${equation(s.symbol, s.formula, s.substituted, value)}$")
         elif form == "latex":
             if heading:
-                out.append(f"\\intertext{{{heading}. {prose(s)}}}")
+                out.append(f"\\intertext{{{heading}. {prose(s, heading)}}}")
             out += [f"&{line} \\\\" for line in before]
             out.append(f"{s.symbol} &= {s.formula} \\\\")
             out.append(f"&= {equation(s.substituted, value)} \\\\")
         elif form == "text":
             if heading:
-                out += ["", to_text(heading.replace("$", "")), f"  {to_text(prose(s).replace('$', ''))}"]
+                out += ["", to_text(heading.replace("$", "")), f"  {to_text(prose(s, heading).replace('$', ''))}"]
             out += [f"  {to_text(line)}" for line in before]
             shown = (s.symbol, s.formula, s.substituted, value) if s.factors else (s.symbol, s.substituted, value)
             out.append(f"  {to_text(equation(*shown))}")
