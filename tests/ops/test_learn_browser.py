@@ -123,7 +123,9 @@ def test_step_train_and_the_link(server_process: ServerProcess) -> None:
         assert trained < 0.01  # 50 SGD steps of η = 0.1 fit the one point
         y2 = text(page, "#diagram g#n-1-1 text.value")
         assert y2 == "1.15", "z₂ beside t₂ = 1.15 at a tiny E: with t's decimals (not 1.2)"
-        cut = page.evaluate("[...document.querySelectorAll('[data-pointer*=\"/weights/\"]')].filter(i => i.scrollWidth > i.clientWidth).length")
+        cut = page.evaluate(
+            "[...document.querySelectorAll('[data-pointer*=\"/weights/\"]')].filter(i => i.scrollWidth > i.clientWidth).length"
+        )
         assert cut == 0, "every weight field shows its whole number"
         assert all(len(w) <= 9 for w in weights(page))
         page.evaluate("document.querySelector('#log-scale').click()")

@@ -47,7 +47,9 @@ def test_mazurs_preset_shows_his_numbers_with_the_chain_rule_and_fixed_biases(se
         assert "✓" in text(page, '#derivation li[data-step="update/1/W/0/0"] .mark')  # w5⁺ = 0.35891648
         assert "frozen" in line(page, "update/0/b/0")  # b₁ held fixed: train_bias false
         assert "0.35" in line(page, "update/0/b/0")
-        w5 = page.evaluate("[...document.querySelectorAll('#derivation li[data-step=\"grad_weights/1/0/0\"] .line')].map(l => l.textContent)")
+        w5 = page.evaluate(
+            "[...document.querySelectorAll('#derivation li[data-step=\"grad_weights/1/0/0\"] .line')].map(l => l.textContent)"
+        )
         assert len(w5) == 3  # ∂E/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w5, each with its value
         assert "0.74136507" in w5[0]
         assert "0.186815602" in w5[1]
@@ -133,7 +135,9 @@ def test_neurons_and_layers_are_added_and_removed_in_place_keeping_the_other_wei
 def test_a_weight_or_a_bias_is_edited_by_clicking_its_edge(server_process: ServerProcess) -> None:
     with chromium_page() as page:
         open_page(page, f"{server_process.url}/learn")
-        page.evaluate("document.querySelector('#diagram line.hit[data-edge=\"e-1-0-2\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+        page.evaluate(
+            "document.querySelector('#diagram line.hit[data-edge=\"e-1-0-2\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+        )
         page.wait_for("!document.querySelector('#weight-editor').hidden")
         assert text(page, "#weight-editor-label") == "w₁,₃⁽²⁾"
         assert page.evaluate("document.activeElement.id") == "weight-value"
@@ -142,9 +146,13 @@ def test_a_weight_or_a_bias_is_edited_by_clicking_its_edge(server_process: Serve
         page.send("Input.dispatchKeyEvent", type="keyDown", key="Enter", code="Enter", windowsVirtualKeyCode=13)
         settled(page)
         assert full_weights(page)["/network/layers/1/weights/0/2"] == -0.7
-        assert "−0.7" in [t for t in page.evaluate("[...document.querySelectorAll('#diagram text[data-edge=\"e-1-0-2\"]')].map(t => t.textContent)")]
+        assert "−0.7" in [
+            t for t in page.evaluate("[...document.querySelectorAll('#diagram text[data-edge=\"e-1-0-2\"]')].map(t => t.textContent)")
+        ]
         preset(page, "mazur")
-        page.evaluate("document.querySelector('#diagram line.hit[data-edge=\"b-1-0\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+        page.evaluate(
+            "document.querySelector('#diagram line.hit[data-edge=\"b-1-0\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+        )
         page.wait_for("!document.querySelector('#weight-editor').hidden")
         assert text(page, "#weight-editor-label") == "b₁⁽²⁾"
         page.evaluate("document.querySelector('#weight-value').value = '0.5'")

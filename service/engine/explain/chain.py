@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from service.engine.errors import EngineError
 from service.engine.explain import backward as compact
 from service.engine.explain import symbols as S
 from service.engine.explain.context import Context
@@ -28,6 +29,12 @@ from service.engine.explain.numbers import product, total
 from service.engine.explain.output import _scale, _symbols, _values, _y_ids
 from service.engine.explain.steps import Factor, Term, step_id
 from service.engine.tex import fill
+
+
+class ChainError(EngineError):
+    """A chain through a softmax's Jacobian that floating point cannot write (an output at 0 or 1: 0 · ∞)."""
+
+    field = "chain"
 
 
 def _d(of: str, wrt: str) -> str:
@@ -131,10 +138,22 @@ def delta_steps(ctx: Context, l: int, n: int) -> None:
             zj = "y_{j}" if l == ctx.L - 1 else f"z^{{({l + 1})}}_{{j}}"
             formula = f"\\sum_{{j}} {_d('E', zj)}\\,{_d(zj, S.a(l, k))}"
             substituted = total([product(c(factors[j].value), c(factors[K + j].value)) for j in range(K)])
+            _check_sum(l, n, k, [factors[j].value * factors[K + j].value for j in range(K)], float(ctx.grads.delta[l][n][k]))
             shortcut = _shortcut(ctx, l, k)
             if shortcut:
                 formula += f" = {shortcut}"
         ctx.add("delta", l, n, (k,), S.delta(l, k, p), formula, substituted, float(ctx.grads.delta[l][n][k]), deps, factors=factors)
+
+
+def _check_sum(l: int, n: int, k: int, terms: list[float], delta: float) -> None:
+    """The Jacobian's terms add up to δ, as they do in exact arithmetic; else the line would show a wrong sum."""
+    total_value = float(np.sum(terms))
+    scale = float(np.sum(np.abs(terms))) + abs(delta)
+    if not (np.isfinite(total_value) and abs(total_value - delta) <= 1e-9 * max(scale, 1e-300)):
+        raise ChainError(
+            f"δ of layer {l}, point {n}, neuron {k} through the softmax's Jacobian is a sum floating point cannot write "
+            "(an output is 0 or 1, so ∂E/∂y is infinite where the Jacobian is 0): explain it with chain compact"
+        )
 
 
 def _shortcut(ctx: Context, l: int, k: int) -> str:
