@@ -8,6 +8,7 @@ the primer's differ, the test says so: see PRIMER_DIFFERS and the "primer:" comm
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -292,7 +293,7 @@ def test_no_product_dot_after_a_minus_no_doubled_parentheses_no_repeated_value(c
     assert "max(−" in text
     for line in text.splitlines():
         sides = [s.strip() for s in line.split(" = ")]
-        assert all(a != b for a, b in zip(sides, sides[1:], strict=False)), f"a value repeated: {line}"  # not ∂E/∂b = 0.5325 = 0.5325
+        assert all(a != b for a, b in itertools.pairwise(sides)), f"a value repeated: {line}"  # not ∂E/∂b = 0.5325 = 0.5325
 
 
 def test_the_output_deltas_formula_names_its_own_output(client: TestClient) -> None:

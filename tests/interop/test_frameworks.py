@@ -204,3 +204,19 @@ def test_the_client_imports_and_exports(client: TestClient, tmp_path: Any) -> No
     x = np.array([[0.5, -1.0]], np.float32)
     with torch.no_grad():
         np.testing.assert_allclose(session.run(None, {"x": x})[0], module(torch.from_numpy(x)).numpy(), **TOL)
+
+
+def test_live_frozen_parameters_are_read_as_frozen() -> None:
+    """from_torch: requires_grad False on a Linear is trainable False (its bias alone: train_bias False); from_keras: trainable."""
+    module = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    module[0].requires_grad_(False)
+    module[2].bias.requires_grad_(False)
+    first, second = from_torch(module)
+    assert (first.trainable, first.train_bias) == (False, True)
+    assert (second.trainable, second.train_bias) == (True, False)
+    module[0].bias.requires_grad_(True)  # a frozen weight under a training bias: the service cannot say that
+    with pytest.raises(ValueError, match="trains its bias but not its weight"):
+        from_torch(module)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(1)])
+    model.layers[0].trainable = False
+    assert [layer.trainable for layer in from_keras(model)] == [False, True]

@@ -121,7 +121,8 @@ def wider_than_the_viewport(page: Page) -> list[str]:
             const r = e.getBoundingClientRect();
             if (!r.width || getComputedStyle(e).visibility === 'hidden') continue;
             if ((r.right > w + 0.5 || r.left < -0.5 || r.width > w + 0.5) && !scrolls(e))
-              out.push(`${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className?.baseVal ?? e.className} ${Math.round(r.left)}–${Math.round(r.right)}`);
+              out.push(`${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className?.baseVal ?? e.className}`
+                + ` ${Math.round(r.left)}–${Math.round(r.right)}`);
           }
           return out;
         })()"""

@@ -4,8 +4,8 @@ At 1280×900 and 390×844: the page opens on the primer's network with Figure 6'
 none of the defects of issue 22 is there (the copied-text box hidden, the diagram's text 11 px or more and its
 edge labels crossed by no other edge, its legend whole, the derivation's lines wrapping instead of scrolling, no
 element wider than the phone); axe-core (vendored, tests/vendor/axe-core) finds nothing serious or critical, on
-the primer's and the XOR preset (Mazur's: tests/ops/test_learn_presets_browser.py). Step and Train draw the loss curve (log scale) and the link restores the same weights; a bad value
-shows the API's error next to its field and marks the loss, the derivation and the diagram stale; a click or Enter
+the primer's and the XOR preset (Mazur's: tests/ops/test_learn_presets_browser.py). Step and Train draw the
+loss curve (log scale) and the link restores the same weights; a bad value shows the API's error next to its field and marks the loss, the derivation and the diagram stale; a click or Enter
 on a neuron, an edge or a line marks its step, the steps it depends on and the edges into it. Network events and
 console errors are recorded (tests/browser.py): no request leaves the server's host and nothing is logged as an
 error (except the browser's own lines for the 422s a bad value is meant to get). Screenshots land in test-output/.
@@ -89,7 +89,8 @@ def test_each_viewport_reads_without_the_defects_and_axe_finds_nothing_serious(s
         assert [t["text"] for t in texts if not t["inside"]] == [], "the legend and every label fit the diagram's box"
         assert page.evaluate(CROSSED_LABELS) == [], "no edge crosses another edge's label"
         overflowing = page.evaluate(
-            "[...document.querySelectorAll('#derivation li.step')].filter(li => li.scrollWidth > li.clientWidth + 1).map(li => li.dataset.step)"
+            "[...document.querySelectorAll('#derivation li.step')]"
+            ".filter(li => li.scrollWidth > li.clientWidth + 1).map(li => li.dataset.step)"
         )
         assert [s for s in overflowing if s.startswith("delta/0/")] == [], "the δ⁽¹⁾ lines wrap instead of scrolling"
         assert "(y1−t1)" in text(page, '#derivation li[data-step="delta/1/0/0"]').replace(" ", "")  # (y₁ − t₁), not (y_k − t_k)
