@@ -1,14 +1,14 @@
-"""The learner's page, GET /learn, in headless Chromium against a real server, every other host unreachable.
-
-At 1280×900 and 390×844: the page opens on the primer's network with Figure 6's numbers and the derivation, and
-none of the defects of issue 22 is there (the copied-text box hidden, the diagram's text 11 px or more and its
-edge labels crossed by no other edge, its legend whole, the derivation's lines wrapping instead of scrolling, no
-element wider than the phone); axe-core (vendored, tests/vendor/axe-core) finds nothing serious or critical, on
-the primer's and the XOR preset (Mazur's: tests/ops/test_learn_presets_browser.py). Step and Train draw the
-loss curve (log scale) and the link restores the same weights; a bad value shows the API's error next to its field and marks the loss, the derivation and the diagram stale; a click or Enter
-on a neuron, an edge or a line marks its step, the steps it depends on and the edges into it. Network events and
-console errors are recorded (tests/browser.py): no request leaves the server's host and nothing is logged as an
-error (except the browser's own lines for the 422s a bad value is meant to get). Screenshots land in test-output/.
+"""The learner's page, GET /learn, in headless Chromium against a real server, every other host unreachable. At
+1280×900 and 390×844: the page opens on the primer's network with Figure 6's numbers and the derivation, and none
+of the defects of issue 22 is there (the copied-text box hidden, the diagram's text 11 px or more and its edge
+labels crossed by no other edge, its legend whole, the derivation's lines wrapping instead of scrolling, no element
+wider than the phone); axe-core (vendored, tests/vendor/axe-core) finds nothing serious or critical, on the
+primer's and the XOR preset (Mazur's: tests/ops/test_learn_presets_browser.py). Step and Train draw the loss curve
+(log scale) and the link restores the same weights; a bad value shows the API's error next to its field and marks
+the loss, the derivation and the diagram stale; a click or Enter on a neuron, an edge or a line marks its step, the
+steps it depends on and the edges into it. Network events and console errors are recorded (tests/browser.py): no
+request leaves the server's host and nothing is logged as an error (except the browser's own lines for the 422s a
+bad value is meant to get). Screenshots land in test-output/.
 """
 
 from __future__ import annotations
