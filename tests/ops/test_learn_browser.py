@@ -1,5 +1,6 @@
-"""The learner's page, GET /learn, in headless Chromium against a real server, every other host unreachable. At
-1280×900 and 390×844: the page opens on the primer's network with Figure 6's numbers and the derivation, and none
+"""The learner's page, GET /learn, in headless Chromium against a real server, every other host unreachable.
+
+At 1280×900 and 390×844: the page opens on the primer's network with Figure 6's numbers and the derivation, and none
 of the defects of issue 22 is there (the copied-text box hidden, the diagram's text 11 px or more and its edge
 labels crossed by no other edge, its legend whole, the derivation's lines wrapping instead of scrolling, no element
 wider than the phone); axe-core (vendored, tests/vendor/axe-core) finds nothing serious or critical, on the
