@@ -19,15 +19,9 @@ from service.engine import Layer, get_activation, get_loss
 from service.engine.explain import Step, explain
 from service.engine.optimizers import OptimizerState, get_optimizer
 from service.engine.training import train_step
+from tests.conformance.test_optimizers_torch import TORCH_CLASSES as TORCH
 
 TOL = {"rtol": 1e-10, "atol": 1e-14}
-TORCH = {
-    "sgd": torch.optim.SGD,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "rmsprop": torch.optim.RMSprop,
-    "adagrad": torch.optim.Adagrad,
-}
 CASES: dict[str, dict[str, Any]] = {
     "adam": {"name": "adam", "learning_rate": 0.05},
     "adam amsgrad weight_decay clip_norm": {"name": "adam", "learning_rate": 0.05, "amsgrad": True, "weight_decay": 0.1, "clip_norm": 0.3},

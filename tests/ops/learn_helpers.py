@@ -88,7 +88,8 @@ def type_into(page: Page, selector: str, value: str) -> None:
 
 
 def shot(page: Page, name: str) -> Path:
-    """The whole page as a PNG in test-output/ (beyond the viewport)."""
+    """The whole page as a PNG in test-output/ (beyond the viewport), from its top: the sticky toolbar where it stands."""
+    page.evaluate("window.scrollTo(0, 0)")
     w, h = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     clip = {"x": 0, "y": 0, "width": w, "height": min(h, 8000), "scale": 1}
     data = page.send("Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True)["data"]
