@@ -139,6 +139,9 @@ def test_over_the_size_cap_is_a_422_before_drawing(client: TestClient, monkeypat
         ({"include": ["a"]}, "/include", ["unknown field"]),
         ({"loss": "nope"}, "/loss", []),
         ({"t": [1.0]}, "/t", ["needs 2"]),
+        ({"width": 100}, "/width", ["greater than or equal to 200"]),
+        ({"width": 5000}, "/width", ["less than or equal to 4000"]),
+        ({"width": "wide"}, "/width", ["number"]),
     ],
 )
 def test_bad_input_is_a_problem_pointing_at_the_field(client: TestClient, change: dict[str, Any], pointer: str, words: list[str]) -> None:
@@ -169,3 +172,8 @@ def test_bad_network_and_non_finite_numbers(client: TestClient) -> None:
         "network": {"layers": [{"weights": [[0.1, "abc"], [0.3, 0.4], [0.5, 0.6]], "activation": "tanh"}, layers[1]]},
     }
     assert_response_problem(client.post("/v1/diagram", json=bad), 422, "/network/layers/0/weights/0/1", ["number"])
+
+
+def test_a_width_lays_the_drawing_out_for_it(client: TestClient) -> None:
+    assert float(drawn(client, width=340).get("width") or 0) <= 340
+    assert float(drawn(client).get("width") or 0) == 720  # absent: 230 px between columns, as before
