@@ -72,7 +72,8 @@ def _update(
     live = [i for i, (l, kind) in enumerate(owners(layers)) if layers[l].trains(kind)]
     if len(live) == len(params):
         return optimizer.update(params, grads, state)
-    frozen = [i for i in range(len(params)) if i not in set(live)]
+    trained = set(live)
+    frozen = [i for i in range(len(params)) if i not in trained]
     live_slots = {name: [arrays[i] for i in live] for name, arrays in state.slots.items()}
     new_live, live_state = optimizer.update([params[i] for i in live], [grads[i] for i in live], OptimizerState(state.step, live_slots))
     zeros = [np.zeros_like(params[i]) for i in frozen]
