@@ -195,6 +195,7 @@ def test_null_only_where_it_is_accepted(doc: dict[str, Any]) -> None:
         "#/DiagramRequest/properties/highlight",
         "#/DiagramRequest/properties/show",
         "#/DiagramRequest/properties/t",
+        "#/DiagramRequest/properties/width",
         "#/ExplainRequest/properties/layers",
         "#/ExplainRequest/properties/optimizer",
         "#/ExplainRequest/properties/optimizer_state",

@@ -145,12 +145,17 @@ def explain(
     quantities: Sequence[str] | None = None,
     layers: Sequence[int] | None = None,
     points: Sequence[int] | None = None,
+    chain: Literal["compact", "factors"] = "compact",
 ) -> Call[ExplainResult]:
-    """The derivation step by step (``symbol = formula = substituted = value``) and ``rendered``; with ``optimizer``, one update too."""
+    """The derivation step by step (``symbol = formula = substituted = value``) and ``rendered``; with ``optimizer``, one update too.
+
+    ``chain="factors"`` writes each δ and gradient as the chain rule's factors (each step's ``factors``).
+    """
     body = {
         **_loss_body(network, x, t, loss, reduction, dtype),
         "digits": digits,
         "render": render,
+        "chain": chain,
         "optimizer": optimizer,
         "optimizer_state": optimizer_state,
         "quantities": quantities,
@@ -171,8 +176,10 @@ def diagram(
     digits: int = 2,
     point: int = 0,
     highlight: Mapping[str, Any] | None = None,
+    width: float | None = None,
 ) -> Call[str]:
-    """The network as the primer's Figure 6, SVG text; ``highlight`` e.g. ``{"quantity": "delta", "layer": 0, "index": 2}``."""
+    """The network as the primer's Figure 6, SVG text; ``highlight`` e.g. ``{"quantity": "delta", "layer": 0, "index": 2}``;
+    ``width``: the px to lay it out for."""
     body = {
         "network": wire_network(network),
         "x": x,
@@ -183,6 +190,7 @@ def diagram(
         "digits": digits,
         "point": point,
         "highlight": highlight,
+        "width": width,
     }
     return Call("POST", "/v1/diagram", lambda response: response.text, body)
 

@@ -9,6 +9,7 @@ layer that is not ``Linear`` / ``Dense`` or an activation raises ``ValueError`` 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -56,8 +57,7 @@ def _fold(layers: list[Layer], h: Spec, what: str) -> None:
     """Give the last layer the activation ``h`` (it must be linear so far)."""
     if not layers or layers[-1].activation != "linear":
         raise ValueError(f"{what} does not follow a linear Linear/Dense layer; each layer of the service has one activation")
-    last = layers[-1]
-    layers[-1] = Layer(last.weights, last.bias, h)
+    layers[-1] = replace(layers[-1], activation=h)
 
 
 def from_torch(module: Any) -> list[Layer]:
@@ -67,7 +67,11 @@ def from_torch(module: Any) -> list[Layer]:
         kind = type(child).__name__
         if kind == "Linear":
             bias = None if child.bias is None else child.bias.detach().cpu().numpy().copy()
-            layers.append(Layer(child.weight.detach().cpu().numpy().copy(), bias))
+            trains = bool(child.weight.requires_grad)  # a frozen parameter: requires_grad False
+            bias_trains = child.bias is None or bool(child.bias.requires_grad)
+            if not trains and bias_trains and child.bias is not None:
+                raise ValueError(f"module {index} trains its bias but not its weight; the service freezes a layer or its bias alone")
+            layers.append(Layer(child.weight.detach().cpu().numpy().copy(), bias, "linear", trains, not trains or bias_trains))
         elif kind in _TORCH:
             _fold(layers, _TORCH[kind](child), f"module {index} ({kind})")
         elif kind not in _TORCH_IDENTITY:
@@ -90,7 +94,7 @@ def from_keras(model: Any) -> list[Layer]:
         if kind == "Dense":
             arrays = [np.asarray(w) for w in layer.get_weights()]
             bias = arrays[1] if len(arrays) > 1 else None
-            layers.append(Layer(np.ascontiguousarray(arrays[0].T), bias, _keras_activation(layer.activation)))
+            layers.append(Layer(np.ascontiguousarray(arrays[0].T), bias, _keras_activation(layer.activation), bool(layer.trainable)))
         elif kind == "Activation":
             _fold(layers, _keras_activation(layer.activation), f"layer {layer.name!r}")
         elif kind == "LeakyReLU":

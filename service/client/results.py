@@ -149,6 +149,8 @@ class ExplainStep:
     value: float  #: full precision: what /v1/backward returns for the same quantity
     depends_on: tuple[str, ...]  #: ids of the earlier steps ``substituted`` uses
     derivative: str | None  #: for a δ step, the activation's derivative written out
+    factors: tuple[Mapping[str, Any], ...] = ()  #: with chain "factors": each factor {of, wrt, symbol, formula, substituted, value, terms}
+    parts: tuple[Mapping[str, Any], ...] = ()  #: for an update step: the optimizer's quantities {name, symbol, formula, substituted, value}
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,8 @@ class ExplainResult:
                 float(s["value"]),
                 tuple(s["depends_on"]),
                 s.get("derivative"),
+                tuple(s.get("factors", ())),
+                tuple(s.get("parts", ())),
             )
             for s in raw["steps"]
         ]

@@ -1,9 +1,10 @@
 """Which neurons and edges a step depends on, from the explain step graph.
 
 A step's own element and those of its ``depends_on`` steps stand out: a, z, δ
-steps are neurons, ∂E/∂w steps edges, ∂E/∂x steps inputs. The weights a step's
-substitution reads (w⁽ˡ⁾ₖ,ₘ in a⁽ˡ⁾ₖ, w⁽ˡ⁺¹⁾ₖ,ₘ in δ⁽ˡ⁾ₘ) are edges without steps of
-their own, so they are added from the step's kind.
+steps are neurons, ∂E/∂w steps edges, ∂E/∂b steps bias edges, ∂E/∂x steps inputs.
+The weights a step's substitution reads (w⁽ˡ⁾ₖ,ₘ and b⁽ˡ⁾ₖ in a⁽ˡ⁾ₖ, and so in z⁽ˡ⁾ₖ,
+w⁽ˡ⁺¹⁾ₖ,ₘ in δ⁽ˡ⁾ₘ) are edges without steps of their own, so they are added from the
+step's kind: a neuron's a and z light up the edges into it.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def element(sid: str) -> list[str]:
     if q == "grad_weights":
         return [f"e-{rest[0]}-{rest[-2]}-{rest[-1]}"]
     if q == "grad_bias":
-        return [f"n-{rest[0]}-{rest[1]}"]
+        return [f"b-{rest[0]}-{rest[1]}"]
     if q == "grad_x":
         return [f"x-{rest[1]}"]
     return []
@@ -88,8 +89,9 @@ def highlighted(
         out.update(element(dep))
     idx = [int(p) for p in parts[1:] if p.isdigit()]
     K_next = layers[layer + 1].W.shape[0] if layer + 1 < len(layers) else 0
-    if quantity == "a":
+    if quantity in ("a", "z"):
         out.update(f"e-{layer}-{idx[2]}-{m}" for m in range(layers[layer].W.shape[1]))
+        out.update([f"b-{layer}-{idx[2]}"] if layers[layer].b is not None else [])
         if layer == 0:
             out.update(f"x-{m}" for m in range(layers[0].W.shape[1]))
     elif quantity == "delta" and layer + 1 < len(layers):

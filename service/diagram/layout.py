@@ -1,6 +1,9 @@
 """Where each neuron of the Figure-6 diagram goes, and which neurons a large layer shows.
 
-Columns: the inputs x on the left, then one column per layer. A layer of at most
+Columns: the inputs x on the left, then one column per layer, ``COLUMN`` px apart, or closer (down to
+``MIN_COLUMN``) to fit a width the caller asks for: drawn at that width, 1 px of the drawing is 1 CSS px,
+so its text keeps its size on a phone. A layer with a bias has a bias unit ("1", as Mazur draws b₁, b₂)
+above, between its column and the one before. A layer of at most
 ``LABELLED`` (16) neurons is drawn in full with its values; up to ``FULL`` (64) in
 full without labels and with thin edges; a larger one as a summary, its first and
 last ``SUMMARY`` (8) neurons and a "⋮ n more" mark between them (edges only between
@@ -17,7 +20,9 @@ LABELLED = 16
 FULL = 64
 SUMMARY = 8
 COLUMN = 230  # px between columns
-MARGIN_X, MARGIN_TOP, LEGEND = 90, 60, 110
+MIN_COLUMN = 90  # the closest columns come when a width is asked for
+EDGE_LABEL_COLUMN = 140  # edges are labelled only when their columns are at least this far apart
+MARGIN_X, NARROW_MARGIN_X, MARGIN_TOP, TARGETS, NARROW_TARGETS = 90, 36, 66, 80, 70  # TARGETS: room right of the outputs for t
 SPACING = {"labelled": 70.0, "thin": 14.0}
 RADIUS = {"labelled": 24.0, "thin": 5.0}
 LINE = 14.0  # px per value line below a labelled neuron (the second and later values it shows)
@@ -51,11 +56,14 @@ def _spacing(style: str, lines: int) -> float:
     return SPACING[style] + (LINE * max(0, lines - 1) if style == "labelled" else 0.0)
 
 
-def layout(sizes: Sequence[int], lines: int = 1) -> tuple[list[Column], float, float]:
-    """Columns for ``sizes = [M⁽¹⁾, K⁽¹⁾, …, K⁽ᴸ⁾]``, and the drawing's width and height.
+def layout(sizes: Sequence[int], lines: int = 1, width: float | None = None) -> tuple[list[Column], float, float]:
+    """Columns for ``sizes = [M⁽¹⁾, K⁽¹⁾, …, K⁽ᴸ⁾]``, and the drawing's width and height (the legend below not included).
 
-    ``lines`` is the number of values each labelled neuron shows (one inside, the others below it).
+    ``lines`` is the number of values each labelled neuron shows (one inside, the others below it). ``width``
+    (px) brings the columns closer, down to ``MIN_COLUMN``; the drawing is then at most that wide if it can be.
     """
+    margin, spacing = column_spacing(len(sizes), width)
+    targets = NARROW_TARGETS if margin == NARROW_MARGIN_X else TARGETS
     cols: list[Column] = []
     heights = []
     for K in sizes:
@@ -73,9 +81,17 @@ def layout(sizes: Sequence[int], lines: int = 1) -> tuple[list[Column], float, f
         for i in range(len(idx)):
             extra = 2 * step if gap is not None and i > gap else 0.0
             ys.append(top + i * step + extra)
-        cols.append(Column(K, style, idx, MARGIN_X + c * COLUMN, tuple(ys), gap))
-    width = MARGIN_X * 2 + COLUMN * (len(sizes) - 1) + 80
-    return cols, width, MARGIN_TOP + tallest + LEGEND
+        cols.append(Column(K, style, idx, margin + c * spacing, tuple(ys), gap))
+    return cols, margin * 2 + spacing * (len(sizes) - 1) + targets, MARGIN_TOP + tallest
+
+
+def column_spacing(columns: int, width: float | None) -> tuple[float, float]:
+    """The left margin and the distance between columns: the default's, or the closest that fit ``width``."""
+    if width is None:
+        return MARGIN_X, COLUMN
+    margin, targets = (NARROW_MARGIN_X, NARROW_TARGETS) if width < 600 else (MARGIN_X, TARGETS)
+    room = (width - 2 * margin - targets) / max(1, columns - 1)
+    return margin, max(MIN_COLUMN, min(COLUMN, room))
 
 
 #: bytes of SVG per drawn element (measured on drawings, rounded up; see tests/engine/test_diagram.py),
@@ -86,9 +102,9 @@ EDGE_BYTES, NEURON_BYTES, BASE_BYTES, LINE_BYTES, EDGE_LABEL_BYTES = 260, 420, 4
 def estimate_bytes(sizes: Sequence[int], lines: int = 1, edge_labels: int = 1) -> int:
     """An upper estimate of the SVG's size, from the sizes and the values per neuron and per edge alone."""
     drawn = [len(shown(K)[0]) for K in sizes]
-    edges = sum(drawn[i] * drawn[i + 1] for i in range(len(drawn) - 1))
+    edges = sum(drawn[i] * drawn[i + 1] for i in range(len(drawn) - 1)) + sum(drawn[1:])  # the weights, and a bias edge per neuron
     extra = LINE_BYTES * max(0, lines - 1) * sum(drawn) + EDGE_LABEL_BYTES * max(0, edge_labels - 1) * edges
-    return BASE_BYTES + EDGE_BYTES * edges + NEURON_BYTES * sum(drawn) + extra
+    return BASE_BYTES + EDGE_BYTES * edges + NEURON_BYTES * (sum(drawn) + len(sizes)) + extra  # + a bias unit per layer
 
 
 def fits(sizes: Sequence[int], max_bytes: int, lines: int = 1, edge_labels: int = 1) -> bool:

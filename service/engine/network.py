@@ -22,11 +22,22 @@ from service.engine.losses import Loss, per_point_loss, reduce
 
 @dataclass(frozen=True)
 class Layer:
-    """One dense layer: a = W z⁽ˡ⁻¹⁾ + b, z = h(a). ``W`` is K × M, ``b`` is K or None."""
+    """One dense layer: a = W z⁽ˡ⁻¹⁾ + b, z = h(a). ``W`` is K × M, ``b`` is K or None.
+
+    ``trainable`` False freezes W and b (Keras's ``layer.trainable``), ``train_bias`` False
+    freezes b alone: a training step leaves a frozen parameter as it is (see
+    :func:`service.engine.training.train_step`); its gradient is still computed.
+    """
 
     W: Array
     b: Array | None
     h: Activation
+    trainable: bool = True
+    train_bias: bool = True
+
+    def trains(self, kind: str) -> bool:
+        """Whether a training step updates this layer's "weights" or "bias"."""
+        return self.trainable and (kind == "weights" or self.train_bias)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ number (``1.7``: the substituted line); see :func:`fill`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -65,22 +66,43 @@ def param(value: float) -> str:
     return power if mantissa == "1" else f"{mantissa} \\times {power}"
 
 
+#: What may stand right before a placeholder without the number needing parentheses: an opening bracket, a
+#: separator or a relation (``\\max(⟨a⟩, 0)``, ``[⟨a⟩ > 0]``, ``-3 < ⟨a⟩``), or nothing.
+_FREE_BEFORE = ("(", "[", "{", ",", "|", "=", "<", ">")
+_RELATIONS = ("le", "ge", "leq", "geq", "lt", "gt")
+
+
+def _needs_parentheses(before: str, after: str) -> bool:
+    """Whether a negative number put between ``before`` and ``after`` must be parenthesized to read right."""
+    if after.startswith(("^", "_")):  # a power or an index of it: (−0.5)²
+        return True
+    left = before.rstrip()
+    if left.endswith("\\,"):  # a product: 2\\,(−0.5)
+        return True
+    if not left or left.endswith(_FREE_BEFORE):
+        return False
+    command = re.search(r"\\([A-Za-z]+)$", left)
+    return command is None or command.group(1) not in _RELATIONS  # after −, +, a function or a number
+
+
 def fill(template: str, values: dict[str, str]) -> str:
     """Replace each placeholder ⟨p⟩ by ``values[p]``.
 
-    A value that starts with a minus sign is put in parentheses unless the
-    placeholder already stands alone inside (…) or |…| in the template, so
-    ``e^{-⟨a⟩}`` becomes ``e^{-(-0.5)}`` and ``\\tanh(⟨a⟩)`` stays ``\\tanh(-0.5)``.
+    A value that starts with a minus sign is put in parentheses only where it would
+    otherwise read wrong: after a minus, a plus, a product or a function name, or before
+    a power (``e^{-⟨a⟩}`` becomes ``e^{-(-0.5)}``, ``⟨z⟩^{2}`` becomes ``(-0.5)^{2}``),
+    not after an opening bracket, a comma or a relation (``\\tanh(-0.5)``, ``\\max(-0.5, 0)``).
     """
     out = template
     for key, value in values.items():
         token = f"⟨{key}⟩"
-        if value.startswith("-"):
-            for left, right in (("(", ")"), ("|", "|"), ("{", "}")):
-                out = out.replace(left + token + right, left + value + right)
-            out = out.replace(token, f"({value})")
-        else:
+        if not value.startswith("-"):
             out = out.replace(token, value)
+            continue
+        parts = out.split(token)
+        out = parts[0]
+        for after in parts[1:]:
+            out += (f"({value})" if _needs_parentheses(out, after) else value) + after
     return out
 
 

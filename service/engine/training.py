@@ -59,6 +59,36 @@ def _check_update(layers: Sequence[Layer], params: Sequence[Array], state: Optim
                 raise NonFiniteError(f"optimizer state {name!r} ({kind})", l)
 
 
+def _update(
+    optimizer: Optimizer, layers: Sequence[Layer], params: list[Array], grads: list[Array], state: OptimizerState
+) -> tuple[list[Array], OptimizerState]:
+    """The optimizer's update of the trainable θᵢ only; a frozen θᵢ and its state slots stay as they were.
+
+    As torch.optim over the parameters that have a gradient: the optimizer (and clip_norm's global
+    norm) sees only the trainable θᵢ. A frozen θᵢ's slot keeps its value, or, before the slot exists,
+    takes the value the optimizer starts a slot with (its update of θ = 0 with g = 0), so the state
+    keeps one array per θᵢ. The step count t is the state's, shared by all θᵢ (as Keras's ``iterations``).
+    """
+    live = [i for i, (l, kind) in enumerate(owners(layers)) if layers[l].trains(kind)]
+    if len(live) == len(params):
+        return optimizer.update(params, grads, state)
+    trained = set(live)
+    frozen = [i for i in range(len(params)) if i not in trained]
+    live_slots = {name: [arrays[i] for i in live] for name, arrays in state.slots.items()}
+    new_live, live_state = optimizer.update([params[i] for i in live], [grads[i] for i in live], OptimizerState(state.step, live_slots))
+    zeros = [np.zeros_like(params[i]) for i in frozen]
+    _, started = optimizer.update(zeros, zeros, OptimizerState(state.step))
+    kept = {name: [state.slots[name][i] for i in frozen] if name in state.slots else started.slots[name] for name in live_state.slots}
+    slots = {name: _merge(live, arrays, frozen, kept[name]) for name, arrays in live_state.slots.items()}
+    return _merge(live, new_live, frozen, [params[i] for i in frozen]), OptimizerState(live_state.step, slots)
+
+
+def _merge(first: list[int], first_values: list[Array], second: list[int], second_values: list[Array]) -> list[Array]:
+    """One list from two that hold its entries at the positions ``first`` and ``second``."""
+    out = dict(zip(first, first_values, strict=True)) | dict(zip(second, second_values, strict=True))
+    return [out[i] for i in range(len(out))]
+
+
 def train_step(
     layers: Sequence[Layer],
     x: Array,
@@ -73,11 +103,13 @@ def train_step(
     """θ ← optimizer(θ, ∂(E + P)/∂θ, state), with ∂E/∂θ from :func:`backward` at the old θ.
 
     ``x`` is N × M⁽¹⁾ and ``t`` N × K⁽ᴸ⁾; P is the weight penalty of ``regularization``.
+    A frozen parameter (a layer's ``trainable`` or ``train_bias`` False) is not updated:
+    see :func:`_update`. ``grads`` still holds its gradient.
     """
     trace, grads = backward(layers, x, t, loss, reduction, checkpoint)
     grads, P = regularized(layers, grads, regularization)
     with np.errstate(all="ignore"):  # overflow is detected by _check_update and reported by layer
-        new_params, new_state = optimizer.update(parameters(layers), gradients(layers, grads), state)
+        new_params, new_state = _update(optimizer, layers, parameters(layers), gradients(layers, grads), state)
     _check_update(layers, new_params, new_state)
     return Step(with_parameters(layers, new_params), new_state, trace, grads, P)
 

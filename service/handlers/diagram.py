@@ -16,6 +16,6 @@ def diagram(req: DiagramRequest, checkpoint: Checkpoint = no_checkpoint) -> File
     i = req.to_engine()
     svg = draw(
         i.layers, i.x, i.t, i.loss, i.reduction, point=i.point, values=i.values, edges=i.edges, digits=i.digits,
-        highlight=i.highlight, max_bytes=i.max_bytes, checkpoint=checkpoint,
+        highlight=i.highlight, width=i.width, max_bytes=i.max_bytes, checkpoint=checkpoint,
     )  # fmt: skip
     return FileAnswer(svg.encode(), SVG)

@@ -15,6 +15,6 @@ def explain(req: ExplainRequest, checkpoint: Checkpoint = no_checkpoint) -> dict
     i = req.to_engine()
     steps = engine_explain(
         i.layers, i.x, i.t, i.loss, i.reduction, digits=i.digits, selection=i.selection, optimizer=i.optimizer, optimizer_state=i.state,
-        checkpoint=checkpoint,
+        chain=i.chain, checkpoint=checkpoint,
     )  # fmt: skip
     return explain_body(steps, None if i.render == "none" else render(steps, i.render, i.digits))

@@ -87,6 +87,7 @@ class Dense:
     where: str  #: its place in the config, as a JSON Pointer
     store: str
     activation_from: str  #: the layer whose activation this is (the Dense itself, or an activation layer folded in)
+    trainable: bool = True  #: Keras's ``trainable`` of the Dense (False: frozen)
 
 
 @dataclass
@@ -203,7 +204,10 @@ def read_config(model: Any, at: str) -> Chain:
             if not isinstance(units, int) or units < 1 or not isinstance(use_bias, bool):
                 raise CorruptFile(f"layer {name!r} has units={units!r}, use_bias={use_bias!r}", f"{where}/config")
             h = _keras_activation(cfg.get("activation", "linear"), f"{where}/config/activation", name)
-            chain.dense.append(Dense(name, units, use_bias, h, where, f"layers/{groups[i - offset]}", name))
+            trainable = cfg.get("trainable", True)
+            if not isinstance(trainable, bool):
+                raise CorruptFile(f"layer {name!r} has trainable={trainable!r}; Keras writes true or false", f"{where}/config/trainable")
+            chain.dense.append(Dense(name, units, use_bias, h, where, f"layers/{groups[i - offset]}", name, trainable))
         elif class_name in SKIPPED_LAYERS:
             chain.skipped.append({"layer": name, "type": class_name, "reason": SKIPPED_LAYERS[class_name]})
         elif class_name in ACTIVATION_LAYERS:

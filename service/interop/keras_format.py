@@ -47,7 +47,10 @@ def _layers(
         if W.shape[0] != dense.units:
             raise KeyMismatch(f"the kernel has shape {list(kernel.shape)} but layer {dense.name!r} has {dense.units} units", kernel_key)
         b = None if bias is None or bias_key is None else vector(bias, dense.units, bias_key)
-        layers.append({"weights": W, "bias": b, "activation": dense.activation})
+        layer: WireLayer = {"weights": W, "bias": b, "activation": dense.activation}
+        if not dense.trainable:
+            layer["trainable"] = False
+        layers.append(layer)
         sources.append(
             {
                 "name": dense.name,
@@ -210,11 +213,13 @@ def _keras_layers(h: Any, l: int) -> tuple[str, dict[str, Any] | None]:
     )
 
 
-def _layer(class_name: str, name: str, dtype: str, config: dict[str, Any], input_size: int | None = None) -> dict[str, Any]:
+def _layer(
+    class_name: str, name: str, dtype: str, config: dict[str, Any], input_size: int | None = None, trainable: bool = True
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "module": "keras.layers",
         "class_name": class_name,
-        "config": {"name": name, "trainable": True, "dtype": dtype, **config},
+        "config": {"name": name, "trainable": trainable, "dtype": dtype, **config},
         "registered_name": None,
     }
     if input_size is not None:
@@ -223,7 +228,11 @@ def _layer(class_name: str, name: str, dtype: str, config: dict[str, Any], input
 
 
 def write_keras(network: WireNetwork, dtype: str) -> bytes:
-    """A ``.keras`` zip that ``keras.saving.load_model`` loads: a Sequential of Dense (and LeakyReLU / ELU) layers."""
+    """A ``.keras`` zip that ``keras.saving.load_model`` loads: a Sequential of Dense (and LeakyReLU / ELU) layers.
+
+    A frozen layer is written with Keras's ``trainable: false``; Keras has no flag for a bias alone,
+    so ``train_bias`` is not written (as ONNX and safetensors write neither).
+    """
     layers = network["layers"]
     M = int(layers[0]["weights"].shape[1])
     config_layers: list[dict[str, Any]] = [
@@ -239,7 +248,7 @@ def write_keras(network: WireNetwork, dtype: str) -> bytes:
         K, M_l = layer["weights"].shape
         h, extra = _keras_layers(layer["activation"], l)
         dense = {"units": int(K), "activation": h, "use_bias": layer["bias"] is not None}
-        config_layers.append(_layer("Dense", f"dense_{l}", dtype, dense, int(M_l)))
+        config_layers.append(_layer("Dense", f"dense_{l}", dtype, dense, int(M_l), layer.get("trainable", True)))
         W = layer["weights"].astype(dtype)
         weights.append((np.ascontiguousarray(W.T),) if layer["bias"] is None else (np.ascontiguousarray(W.T), layer["bias"].astype(dtype)))
         if extra is not None:

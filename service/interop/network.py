@@ -9,7 +9,7 @@ activations that the engine knows (by its canonical names, parameters at their d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 
@@ -27,6 +27,7 @@ class WireLayer(TypedDict):
     weights: Array
     bias: Array | None
     activation: ActivationSpec
+    trainable: NotRequired[bool]  #: present (False) only for a frozen layer, in the formats that carry it (Keras)
 
 
 class WireNetwork(TypedDict):
@@ -115,7 +116,10 @@ def from_wire(network: Mapping[str, Any]) -> WireNetwork:
         at = f"/network/layers/{l}"
         W = matrix(layer["weights"], f"{at}/weights")
         b = None if layer.get("bias") is None else vector(layer["bias"], W.shape[0], f"{at}/bias")
-        layers.append({"weights": W, "bias": b, "activation": parse_activation(layer.get("activation", "linear"), f"{at}/activation")})
+        wire: WireLayer = {"weights": W, "bias": b, "activation": parse_activation(layer.get("activation", "linear"), f"{at}/activation")}
+        if layer.get("trainable", True) is False:
+            wire["trainable"] = False
+        layers.append(wire)
     check_chain(layers, [f"/network/layers/{l}/weights" for l in range(len(layers))])
     return {"layers": layers}
 

@@ -7,8 +7,9 @@ names the filters (``quantities``, ``layers``, ``points``) that would bring it u
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -16,13 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from service.engine.explain import Selection, Step, count_per_filter, count_steps, sizes_of
+from service.engine.explain import Factor, Selection, Step, count_per_filter, count_steps, sizes_of
 from service.engine.optimizers import Optimizer
 from service.engine.optimizers import OptimizerState as EngineState
 from service.errors import NonFiniteResult, invalid, pointer
 from service.limits import check_explain_steps
 from service.schemas.examples import BACKWARD_EXAMPLE, CLASSIFICATION_BACKWARD_EXAMPLE
-from service.schemas.names import Render, StepQuantity, StepReduction
+from service.schemas.names import Chain, Render, StepQuantity, StepReduction
 from service.schemas.optimizer import OptimizerSpec, OptimizerState
 from service.schemas.requests import LossInputs, LossRequest, extended
 
@@ -56,6 +57,7 @@ class ExplainInputs(LossInputs):
 
     digits: int
     render: str
+    chain: str
     selection: Selection
     optimizer: Optimizer | None
     state: EngineState | None
@@ -76,8 +78,16 @@ class ExplainRequest(LossRequest):
         "an HTML fragment of MathML (a list item per step with `data-step` and `data-depends`; the learner's page shows it), "
         "or none (`rendered` is null)",
     )
+    chain: Chain = Field(
+        "compact",
+        description="factors: each δ, ∂E/∂w, ∂E/∂b and ∂E/∂x written as the chain rule's factors (`factors`, each with what it "
+        "differentiates and its value): ∂E/∂y · ∂y/∂a · ∂a/∂w for an output weight, the layer above's sum term by term for a "
+        "hidden one, softmax with cross-entropy through ∂E/∂y and the softmax Jacobian before the shortcut y − t",
+    )
     optimizer: OptimizerSpec | None = Field(
-        None, description="explain one update step too: each new weight and bias (`update`) and the loss after it (`loss_after`)"
+        None,
+        description="explain one update step too: each new weight and bias (`update`), with the optimizer's state and "
+        "hyperparameters in `parts` (Adam's m, v, m̂, v̂; SGD's momentum buffer …), and the loss after it (`loss_after`)",
     )
     optimizer_state: OptimizerState | None = Field(None, description="the state of the previous step (as /v1/train-step takes it)")
     quantities: list[StepQuantity] | None = Field(None, min_length=1, description="only the steps of these quantities (absent: all)")
@@ -121,7 +131,13 @@ class ExplainRequest(LossRequest):
         if optimizer is not None and self.optimizer_state is not None:
             state = self.optimizer_state.to_engine(optimizer, inputs.layers)
         return ExplainInputs(
-            **extended(inputs), digits=self.digits, render=self.render, selection=selection, optimizer=optimizer, state=state
+            **extended(inputs),
+            digits=self.digits,
+            render=self.render,
+            chain=self.chain,
+            selection=selection,
+            optimizer=optimizer,
+            state=state,
         )
 
 
@@ -144,6 +160,42 @@ def _remedies(sizes: list[int], biases: list[bool], N: int, update: bool, select
     return "Filters that bring it under: " + ", ".join(shown) + (f" and {len(fitting) - 6} more" if len(fitting) > 6 else "") + "."
 
 
+class FactorOut(BaseModel):
+    """One factor of the chain rule, ∂(of)/∂(wrt): `symbol = formula = substituted = value`."""
+
+    of: str = Field(description="what is differentiated: `loss` (E), or `a/l/n/k`, `z/l/n/k` (0-based layer, point, neuron)")
+    wrt: str = Field(description="by what: `a/l/n/k`, `z/l/n/k`, `x/n/m` (an input), `w/l/k/m` (a weight) or `b/l/k` (a bias)")
+    symbol: str = Field(description="LaTeX, e.g. \\frac{\\partial E}{\\partial y_{1}}")
+    formula: str = Field(description="LaTeX: the rule, e.g. y_{1} - t_{1}")
+    substituted: str = Field(description="LaTeX: the rule with the numbers put in (a sum: each term, then each term's value)")
+    value: float = Field(description="its value")
+    terms: list[TermOut] | SkipJsonSchema[None] = Field(
+        None, description="for a sum (a hidden neuron's ∂E/∂z, ∂E/∂x): each term, a product of two factors; absent otherwise"
+    )
+
+
+class TermOut(BaseModel):
+    """One term of a factor that is a sum: the product of its factors."""
+
+    value: float = Field(description="the product of the factors")
+    factors: list[FactorOut] = Field(description="e.g. ∂E/∂a⁽ˡ⁺¹⁾ⱼ (= δ⁽ˡ⁺¹⁾ⱼ) and ∂a⁽ˡ⁺¹⁾ⱼ/∂z⁽ˡ⁾ₖ (= w⁽ˡ⁺¹⁾ⱼ,ₖ)")
+
+
+class PartOut(BaseModel):
+    """One quantity of an optimizer's update of a parameter: `symbol = formula = substituted = value`."""
+
+    name: str = Field(
+        description="torch.optim's state key for a slot (`exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`, `momentum_buffer`, "
+        "`square_avg`, `grad_avg`, `sum`: the value /v1/train-step returns in optimizer_state), or `grad` (the gradient used, "
+        "after clipping and weight decay), `bias_corrected_exp_avg`, `bias_corrected_exp_avg_sq`, `decayed`, `denominator`, "
+        "`step_size`"
+    )
+    symbol: str = Field(description="LaTeX, e.g. \\hat{m}_{t}")
+    formula: str = Field(description="LaTeX: the rule with the hyperparameters' symbols")
+    substituted: str = Field(description="LaTeX: with the numbers")
+    value: float = Field(description="its value")
+
+
 class StepOut(BaseModel):
     """One line of the derivation: `symbol = formula = substituted = value`."""
 
@@ -159,6 +211,12 @@ class StepOut(BaseModel):
     depends_on: list[str] = Field(description="ids of the earlier steps whose values `substituted` uses")
     derivative: str | SkipJsonSchema[None] = Field(
         None, description="for a δ step, the activation's derivative written out and evaluated (LaTeX); absent for other steps"
+    )
+    factors: list[FactorOut] | SkipJsonSchema[None] = Field(
+        None, description="with chain factors: the chain rule's factors of a δ, ∂E/∂w, ∂E/∂b or ∂E/∂x step; absent otherwise"
+    )
+    parts: list[PartOut] | SkipJsonSchema[None] = Field(
+        None, description="for an update step: the optimizer's quantities for this parameter, in order; absent otherwise"
     )
 
 
@@ -176,6 +234,11 @@ def explain_body(steps: Sequence[Step], rendered: str | None) -> dict[str, Any]:
     if bad is not None:
         where = pointer("network", "layers", bad.layer) if bad.layer is not None else pointer("loss")
         raise NonFiniteResult(f"step {bad.id} is not finite (overflow)", [(where, f"step {bad.id} is not finite (overflow); scale down")])
+    lines = next((s for s in steps if not all(math.isfinite(v) for v in _line_values(s))), None)
+    if lines is not None:
+        field = "chain" if lines.factors else "optimizer"
+        detail = f"a line of step {lines.id} is not finite (an output at 0 or 1 divides the loss's derivative)"
+        raise NonFiniteResult(detail, [(pointer(field), f"{detail}; explain it with chain compact")])
     return {
         "convention": CONVENTION,
         "steps": [
@@ -191,8 +254,34 @@ def explain_body(steps: Sequence[Step], rendered: str | None) -> dict[str, Any]:
                 "value": s.value,
                 "depends_on": list(s.depends_on),
                 **({"derivative": s.derivative} if s.derivative is not None else {}),
+                **({"factors": [_factor(f) for f in s.factors]} if s.factors else {}),
+                **({"parts": [dataclasses.asdict(p) for p in s.parts]} if s.parts else {}),
             }
             for s in steps
         ],
         "rendered": rendered,
     }
+
+
+def _factor(f: Factor) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "of": f.of,
+        "wrt": f.wrt,
+        "symbol": f.symbol,
+        "formula": f.formula,
+        "substituted": f.substituted,
+        "value": f.value,
+    }
+    if f.terms:
+        out["terms"] = [{"value": t.value, "factors": [_factor(g) for g in t.factors]} for t in f.terms]
+    return out
+
+
+def _line_values(step: Step) -> Iterator[float]:
+    """Every number of a step's factor and optimizer lines."""
+    for f in step.factors:
+        yield f.value
+        for t in f.terms:
+            yield t.value
+            yield from (g.value for g in t.factors)
+    yield from (p.value for p in step.parts)

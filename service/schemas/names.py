@@ -15,7 +15,7 @@ from pydantic import Field
 from typing_extensions import TypeAliasType
 
 from service.engine.activations import activation_names
-from service.engine.explain import QUANTITIES
+from service.engine.explain import CHAINS, QUANTITIES
 from service.engine.initializers import BIAS_INITIALIZERS, initializer_names
 from service.engine.losses import loss_names
 from service.engine.optimizers import slot_names
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     BackwardQuantity = Literal["a", "z", "delta", "grad_weights", "grad_bias"]
     StepQuantity = str
     Render = Literal["markdown", "latex", "text", "mathml", "none"]
+    Chain = Literal["compact", "factors"]
     DiagramShown = Literal["a", "z", "weights", "delta", "grad_weights"]
     HighlightQuantity = Literal["a", "z", "delta", "grad_weights", "grad_bias", "grad_x", "loss"]
     JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -101,6 +102,12 @@ else:
         "How /v1/explain renders the whole derivation: Markdown with $…$ math, a LaTeX align* body, plain text in the primer's "
         "style, an HTML fragment of MathML, or none.",
     )
+    Chain = _enum(
+        "Chain",
+        CHAINS,
+        "How /v1/explain writes δ and the gradients: compact, as the primer does, or factors, the chain rule written out "
+        "(∂E/∂y · ∂y/∂a · ∂a/∂w, a hidden layer's sum term by term, softmax through its Jacobian), each factor with its value.",
+    )
     DiagramShown = _enum(
         "DiagramShown",
         ("a", "z", "weights", "delta", "grad_weights"),
@@ -132,6 +139,7 @@ ENUMS: tuple[Any, ...] = (
     BackwardQuantity,
     StepQuantity,
     Render,
+    Chain,
     DiagramShown,
     HighlightQuantity,
     JobState,

@@ -43,6 +43,12 @@ class Layer(WireModel):
     weights: Matrix = Field(description="W, K × M: one row per output neuron (PyTorch's `weight`; Keras's kernel transposed)")
     bias: Vector | None = Field(None, description="b, K entries; absent or null for no bias")
     activation: ActivationSpec = Field("linear", description="h: a name, or an object with `name` and parameters")
+    trainable: bool = Field(
+        True,
+        description="false freezes the layer (Keras's `trainable`): training steps leave W and b as they are; "
+        "their gradients are still computed and returned",
+    )
+    train_bias: bool = Field(True, description="false freezes b alone (W still trains); only for a layer with a bias")
 
     def to_engine(self, index: int, dtype: np.dtype[Any]) -> EngineLayer:
         """The engine's layer; checks the bias length and builds the activation."""
@@ -56,9 +62,18 @@ class Layer(WireModel):
                     )
                 ]
             )
+        if self.bias is None and not self.train_bias:
+            raise invalid(
+                [(pointer("network", "layers", index, "train_bias"), "the layer has no bias to freeze: send a bias, or leave this out")]
+            )
         h = build(self.activation, get_activation, pointer("network", "layers", index, "activation"))
         b = None if self.bias is None else self.bias.astype(dtype, copy=False)
-        return EngineLayer(self.weights.astype(dtype, copy=False), b, h)
+        return EngineLayer(self.weights.astype(dtype, copy=False), b, h, self.trainable, self.train_bias)
+
+
+def frozen_fields(trainable: bool, train_bias: bool) -> dict[str, bool]:
+    """The wire's ``trainable`` / ``train_bias`` members of a layer, written only when false (the default is true)."""
+    return {**({"trainable": False} if not trainable else {}), **({"train_bias": False} if not train_bias else {})}
 
 
 class Network(WireModel):
@@ -98,7 +113,7 @@ class Network(WireModel):
         """The network as sent, with W and b as arrays (b None where absent) and the activations as sent."""
         return {
             "layers": [
-                {"weights": layer.weights, "bias": layer.bias, "activation": activation}
+                {"weights": layer.weights, "bias": layer.bias, "activation": activation, "trainable": layer.trainable}
                 for layer, activation in zip(self.layers, self.activations(), strict=True)
             ]
         }

@@ -21,7 +21,7 @@ from service.engine.extras import PerExample
 from service.engine.network import Gradients, Layer, Trace
 from service.engine.training import Step
 from service.schemas.names import Dtype
-from service.schemas.network import Network
+from service.schemas.network import Network, frozen_fields
 from service.schemas.optimizer import OptimizerState, state_to_wire
 from service.schemas.tensor import MATRIX, TENSOR, VECTOR, to_wire, wire_form
 
@@ -172,7 +172,12 @@ def network_body(layers: Sequence[Layer], activations: Sequence[Any]) -> dict[st
     """A network in the request's wire form, with the activations as they were sent."""
     return {
         "layers": [
-            {"weights": layer.W, **({"bias": layer.b} if layer.b is not None else {}), "activation": act}
+            {
+                "weights": layer.W,
+                **({"bias": layer.b} if layer.b is not None else {}),
+                "activation": act,
+                **frozen_fields(layer.trainable, layer.train_bias),
+            }
             for layer, act in zip(layers, activations, strict=True)
         ]
     }

@@ -43,7 +43,7 @@ def test_the_primers_figure_6_with_every_number_at_2_digits(client: TestClient) 
     assert root.find(f"{SVG}desc") is not None
     shown = texts(root)
     # x, W⁽¹⁾, z⁽¹⁾ (0.9354 → 0.94; the primer truncates to 0.93), W⁽²⁾, y (0.4869 → 0.49; the primer: 0.48), t
-    for number in ["1", "2", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.46", "0.80", "0.94", "0.49", "1.1", "t₁ = 1", "t₂ = 1.15"]:
+    for number in ["1", "2", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.46", "0.80", "0.94", "0.49", "1.1463", "t₁ = 1", "t₂ = 1.15"]:
         assert number in shown, number
     for delta in ["δ = −0.51", "δ = −0.0037", "δ = −0.042", "δ = −0.038", "δ = −0.020"]:  # with t, δ by default
         assert delta in shown, delta
@@ -139,6 +139,9 @@ def test_over_the_size_cap_is_a_422_before_drawing(client: TestClient, monkeypat
         ({"include": ["a"]}, "/include", ["unknown field"]),
         ({"loss": "nope"}, "/loss", []),
         ({"t": [1.0]}, "/t", ["needs 2"]),
+        ({"width": 100}, "/width", ["greater than or equal to 200"]),
+        ({"width": 5000}, "/width", ["less than or equal to 4000"]),
+        ({"width": "wide"}, "/width", ["number"]),
     ],
 )
 def test_bad_input_is_a_problem_pointing_at_the_field(client: TestClient, change: dict[str, Any], pointer: str, words: list[str]) -> None:
@@ -169,3 +172,8 @@ def test_bad_network_and_non_finite_numbers(client: TestClient) -> None:
         "network": {"layers": [{"weights": [[0.1, "abc"], [0.3, 0.4], [0.5, 0.6]], "activation": "tanh"}, layers[1]]},
     }
     assert_response_problem(client.post("/v1/diagram", json=bad), 422, "/network/layers/0/weights/0/1", ["number"])
+
+
+def test_a_width_lays_the_drawing_out_for_it(client: TestClient) -> None:
+    assert float(drawn(client, width=340).get("width") or 0) <= 340
+    assert float(drawn(client).get("width") or 0) == 720  # absent: 230 px between columns, as before

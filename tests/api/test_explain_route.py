@@ -8,6 +8,7 @@ the primer's differ, the test says so: see PRIMER_DIFFERS and the "primer:" comm
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -246,6 +247,8 @@ def test_no_single_filter_is_said_so(client: TestClient) -> None:
         ({"loss": "nope"}, "/loss", []),
         ({"t": [1.0]}, "/t", ["needs 2"]),
         ({"x": [1.0, "abc"]}, "/x/1", ["number"]),
+        ({"chain": "full"}, "/chain", ["compact", "factors"]),
+        ({"chain": True}, "/chain", []),
     ],
 )
 def test_bad_input_is_a_problem_pointing_at_the_field(client: TestClient, change: dict[str, Any], pointer: str, words: list[str]) -> None:
@@ -267,3 +270,77 @@ def test_bad_network_and_non_finite_numbers(client: TestClient) -> None:
     r = client.post("/v1/explain", json={"network": overflow, "x": [1.0, 2.0], "t": [1.0]})
     problem = assert_response_problem(r, 422, "/loss", ["not finite"])
     assert problem["type"].endswith("non-finite-result")
+
+
+# The text defects of issue 22, each gone (render "text", what every client's `rendered` is).
+
+
+def text_of(client: TestClient, body: dict[str, Any]) -> str:
+    r = client.post("/v1/explain", json={**body, "render": "text"})
+    assert r.status_code == 200, r.text
+    rendered: str = r.json()["rendered"]
+    return rendered
+
+
+CLASSIFIER = {**CLASSIFICATION_BACKWARD_EXAMPLE, "x": CLASSIFICATION_BACKWARD_EXAMPLE["x"][0], "t": CLASSIFICATION_BACKWARD_EXAMPLE["t"][0]}
+
+
+def test_no_product_dot_after_a_minus_no_doubled_parentheses_no_repeated_value(client: TestClient) -> None:
+    text = text_of(client, CLASSIFIER)
+    assert "E = −[" in text  # −Σ t log y: the thin space after the minus is no product (was E = −·[…])
+    assert "−·" not in text
+    assert "((" not in text  # relu(−0.17): max(−0.1700, 0), not max((−0.1700), 0)
+    assert "max(−" in text
+    for line in text.splitlines():
+        sides = [s.strip() for s in line.split(" = ")]
+        assert all(a != b for a, b in itertools.pairwise(sides)), f"a value repeated: {line}"  # not ∂E/∂b = 0.5325 = 0.5325
+
+
+def test_the_output_deltas_formula_names_its_own_output(client: TestClient) -> None:
+    steps = {s["id"]: s for s in explained(client)["steps"]}
+    assert steps["delta/1/0/0"]["formula"] == "(y_{1} - t_{1})"  # not (y_k − t_k)
+    assert steps["delta/1/0/1"]["formula"] == "(y_{2} - t_{2})"
+
+
+def test_at_9_digits_no_trailing_zeros_and_an_output_beside_its_target_shows_their_difference(client: TestClient) -> None:
+    mazur = {
+        "network": {
+            "layers": [
+                {"weights": [[0.15, 0.2], [0.25, 0.3]], "bias": [0.35, 0.35], "activation": "sigmoid"},
+                {"weights": [[0.4, 0.45], [0.5, 0.55]], "bias": [0.6, 0.6], "activation": "sigmoid"},
+            ]
+        },
+        "x": [0.05, 0.1],
+        "t": [0.01, 0.99],
+        "digits": 9,
+    }
+    text = text_of(client, mazur)
+    assert "= 0.3925\n" in text.replace("\n", "\\n") or "= 0.3925" in text  # a₂⁽¹⁾ beside the sent 0.3775: not 0.392500000
+    assert "0.392500000" not in text
+    near = {**BACKWARD_EXAMPLE, "t": [1.0, 1.1463418161461782 + 7.566e-6]}
+    line = next(l for l in text_of(client, near).splitlines() if l.strip().startswith("δ₂⁽²⁾"))
+    assert "(1.146 − 1.146" not in line  # (1.000 − 1) = −7.566×10⁻⁶ read as wrong
+    assert "1.14634" in line
+
+
+def test_chain_factors_on_the_wire(client: TestClient) -> None:
+    steps = {s["id"]: s for s in explained(client, chain="factors")["steps"]}
+    factors = steps["grad_weights/1/0/0"]["factors"]
+    assert [(f["of"], f["wrt"]) for f in factors] == [("loss", "z/1/0/0"), ("z/1/0/0", "a/1/0/0"), ("a/1/0/0", "w/1/0/0")]
+    hidden = steps["grad_weights/0/0/0"]["factors"][0]
+    assert [[g["wrt"] for g in t["factors"]] for t in hidden["terms"]] == [["a/1/0/0", "z/0/0/0"], ["a/1/0/1", "z/0/0/0"]]
+    assert "factors" not in explained(client)["steps"][0]  # compact: as before
+    updated = explained(client, optimizer={"name": "adam", "learning_rate": 0.1}, quantities=["update"])["steps"][0]
+    assert [p["name"] for p in updated["parts"]] == ["exp_avg", "exp_avg_sq", "bias_corrected_exp_avg", "bias_corrected_exp_avg_sq"]
+
+
+def test_a_factor_that_cannot_be_written_is_a_422_that_names_the_option(client: TestClient) -> None:
+    """An output at exactly 0 makes −t/y infinite: chain factors refuses it (compact writes the fused y − t)."""
+    zero = {
+        "network": {"layers": [{"weights": [[1.0, 0.0], [-1000.0, 0.0]], "activation": "softmax"}]},
+        "x": [1.0, 0.0],
+        "t": [0.0, 1.0],
+        "loss": "categorical_cross_entropy",
+    }
+    assert client.post("/v1/explain", json=zero).status_code == 200
+    assert_response_problem(client.post("/v1/explain", json={**zero, "chain": "factors"}), 422, "/chain", ["chain compact"])

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 from service.diagram import DiagramError, draw, estimate_bytes, fits
+from service.diagram.draw import FONT
+from service.diagram.labels import Box, Segment, crosses, text_box
 from service.engine import Layer, get_activation, get_loss
 from tests.browser import chromium_page, chromium_path
 from tests.engine.explain_helpers import primer_network
@@ -38,8 +40,8 @@ def test_primer_diagram_parses_and_has_every_figure_6_number() -> None:
     assert root.find(f"{SVG}title") is not None
     assert root.find(f"{SVG}desc") is not None
     shown = texts(svg)
-    # Figure 6 at 2 digits: x, W⁽¹⁾, z⁽¹⁾ (0.9354 → 0.94; the primer truncates to 0.93), W⁽²⁾, y, t
-    for number in ["1", "2", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.46", "0.80", "0.94", "0.49", "1.1"]:
+    # Figure 6 at 2 digits: x, W⁽¹⁾, z⁽¹⁾ (0.9354 → 0.94; the primer truncates to 0.93), W⁽²⁾, y (y₂ beside t₂ = 1.15: 1.1463), t
+    for number in ["1", "2", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.46", "0.80", "0.94", "0.49", "1.1463"]:
         assert number in shown, number
     assert "t₁ = 1" in shown
     assert "t₂ = 1.15" in shown
@@ -69,15 +71,14 @@ def test_highlight_marks_the_step_and_what_it_depends_on() -> None:
 
 
 def boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
-    """Each label's box, estimated: width 0.62 em per character, height 1 em, from its anchor."""
+    """Each label's box, estimated (:func:`service.diagram.labels.text_box`: 0.62 em per character) at its class's font size."""
     out = []
     for e in ET.fromstring(svg).iter(f"{SVG}text"):
-        size = 11.0 if e.get("class") in ("value", "wlabel", "more", "legend") else 12.0
+        kind = (e.get("class") or "text").split()[0]
+        size = FONT.get(kind, FONT["text"])
         content = "".join(e.itertext())
-        w = 0.62 * size * len(content)
-        x, y = float(e.get("x")), float(e.get("y"))
-        left = x - w / 2 if e.get("text-anchor") == "middle" else x
-        out.append((content, left, y - size, left + w, y))
+        b = text_box(float(e.get("x")), float(e.get("y")), content, size, e.get("text-anchor") or "start")
+        out.append((content, b.x0, b.y0, b.x1, b.y1))
     return out
 
 
@@ -97,7 +98,7 @@ def test_several_values_per_neuron_and_per_edge() -> None:
     """z inside each neuron and δ below it; each edge labelled with w, its tooltip w and ∂E/∂w (the route's `show`)."""
     svg = primer_svg(values=["z", "delta"], edges=["weights", "grad_weights"])
     shown = texts(svg)
-    for number in ["0.46", "0.80", "0.94", "0.49", "1.1", "0.1", "0.6"]:
+    for number in ["0.46", "0.80", "0.94", "0.49", "1.1463", "0.1", "0.6"]:
         assert number in shown, number
     for line in ["δ = −0.51", "δ = −0.0037", "δ = −0.042", "δ = −0.038", "δ = −0.020"]:
         assert line in shown, line
@@ -183,3 +184,66 @@ def test_screenshot_of_the_primers_diagram() -> None:
             page.send("Emulation.setDeviceMetricsOverride", width=int(size[0]), height=int(size[1]), deviceScaleFactor=1, mobile=False)
             page.screenshot(OUTPUT / f"{name}.png")
         assert (OUTPUT / f"{name}.png").stat().st_size > 1000
+
+
+def mazur_svg(**kwargs: object) -> str:
+    s = get_activation("sigmoid")
+    layers = [
+        Layer(np.array([[0.15, 0.20], [0.25, 0.30]]), np.array([0.35, 0.35]), s),
+        Layer(np.array([[0.40, 0.45], [0.50, 0.55]]), np.array([0.60, 0.60]), s),
+    ]
+    return draw(layers, np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]]), get_loss("half_sse"), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("width", [None, 600, 340])
+@pytest.mark.parametrize("which", ["primer", "mazur"])
+def test_no_edge_crosses_another_edges_label(which: str, width: int | None) -> None:
+    """The defect of "0.3" on w₁,₃⁽²⁾ crossed by a line: every label sits where no other edge passes through it."""
+    svg = (primer_svg if which == "primer" else mazur_svg)(values=["z", "delta"], width=width)
+    root = ET.fromstring(svg)
+    lines = {e.get("id"): Segment(*(float(e.get(k)) for k in ("x1", "y1", "x2", "y2"))) for e in root.iter(f"{SVG}line") if e.get("id")}
+    labels = [e for e in root.iter(f"{SVG}text") if e.get("data-edge")]
+    assert len(labels) == (len(lines) if width != 340 else 0)  # on a phone's width the edges are too short for labels
+    for label in labels:
+        b = text_box(float(label.get("x")), float(label.get("y")), label.text or "", FONT["wlabel"], "middle")
+        crossing = [eid for eid, seg in lines.items() if eid != label.get("data-edge") and crosses(seg, b)]
+        assert crossing == [], f"{label.text} on {label.get('data-edge')} is crossed by {crossing}"
+    found = boxes(svg)
+    for i, (ta, *a) in enumerate(found):
+        for tb, *bb in found[i + 1 :]:
+            assert not (a[0] < bb[2] and bb[0] < a[2] and a[1] < bb[3] and bb[1] < a[3]), f"{ta!r} overlaps {tb!r}"
+
+
+def test_the_check_finds_a_crossing() -> None:
+    assert crosses(Segment(0, 0, 10, 10), Box(4, 4, 6, 6))
+    assert not crosses(Segment(0, 0, 10, 0), Box(4, 4, 6, 6))
+
+
+@pytest.mark.parametrize("width", [340, 600, 900])
+def test_a_width_asked_for_is_the_drawings_width(width: int) -> None:
+    root = ET.fromstring(primer_svg(width=width))
+    assert float(root.get("width")) <= width
+    assert float(root.get("width")) >= width - 80 or width == 900  # the columns stop at 230 px apart
+
+
+def test_biases_are_drawn_as_a_bias_unit_with_an_edge_per_neuron() -> None:
+    root = ET.fromstring(mazur_svg(edges=["weights"]))
+    bias = {e.get("id"): e for e in root.iter(f"{SVG}line") if (e.get("id") or "").startswith("b-")}
+    assert sorted(bias) == ["b-0-0", "b-0-1", "b-1-0", "b-1-1"]
+    assert bias["b-1-0"].get("data-step") == "grad_bias/1/0"
+    assert "".join(bias["b-1-0"].itertext()) == "b₁⁽²⁾ = 0.6"
+    assert {e.get("id") for e in root.iter(f"{SVG}g") if (e.get("id") or "").startswith("bias-")} == {"bias-0", "bias-1"}
+    assert "0.35" in texts(mazur_svg())
+
+
+def test_a_neurons_z_highlights_the_edges_into_it_and_its_bias() -> None:
+    root = ET.fromstring(mazur_svg(highlight="z/0/0/1"))
+    marked = {e.get("id") for e in root.iter() if "hl" in (e.get("class") or "").split()}
+    assert marked == {"n-0-1", "e-0-1-0", "e-0-1-1", "b-0-1", "x-0", "x-1"}
+
+
+def test_an_output_beside_its_target_shows_the_digits_that_tell_them_apart() -> None:
+    layers, x, _ = primer_network()
+    near = draw(layers, x, np.array([[1.0, 1.1463]]), get_loss("half_sse"))  # y₂ = 1.146342 beside t₂ = 1.1463
+    assert "1.1463" in texts(near)  # at least t's decimals: not 1.1
+    assert "1.1463" in texts(primer_svg())  # y₂ = 1.1463 beside t₂ = 1.15: not 1.1, nor 1.15

@@ -89,7 +89,7 @@ def test_gradient_of_W2_carries_the_primers_numbers() -> None:
 #: The primer's §5 lines as the text rendering prints them at digits = 2.
 PRIMER_LINES = [
     "δ₁⁽²⁾ = (0.49 − 1) = −0.51",  # primer: (0.48 − 1) = −0.52 (y₁ = 0.4869 truncated)
-    "δ₂⁽²⁾ = (1.1 − 1.15) = −0.0037",  # primer: (1.14 − 1.15) = −0.01 (two decimals, not two digits)
+    "δ₂⁽²⁾ = (1.1463 − 1.15) = −0.0037",  # primer: (1.14 − 1.15) = −0.01; y₂ beside t₂ gets the digits that show their difference
     "δ₁⁽¹⁾ = tanh'(0.5)·[0.1·(−0.51) + 0.4·(−0.0037)] = −0.042",  # primer: … = −0.044
     "δ₂⁽¹⁾ = tanh'(1.1)·[0.2·(−0.51) + 0.5·(−0.0037)] = −0.038",  # primer: … = −0.039
     "δ₃⁽¹⁾ = tanh'(1.7)·[0.3·(−0.51) + 0.6·(−0.0037)] = −0.020",
@@ -175,3 +175,18 @@ def test_checkpoint_can_stop_the_explanation() -> None:
 
     with pytest.raises(Deadline):
         explain(layers, x, t, get_loss("half_sse"), checkpoint=checkpoint)
+
+
+def test_a_number_beside_its_target_gets_the_digits_that_tell_them_apart() -> None:
+    """(1.000 − 1) = −7.566×10⁻⁶ read as wrong: y is written with the digits its difference from t needs."""
+    from service.engine.explain.numbers import Numbers
+
+    four = Numbers(4)
+    assert four.beside(0.9999924340, 1.0, "1") == "0.9999924"
+    assert four.beside(1.1463418161461782, 1.15, "1.15") == "1.1463"
+    assert Numbers(2).beside(1.1500000000000001, 1.15, "1.15", most=5) == "1.15"  # a drawing's cap: not 1.2
+    assert Numbers(2).beside(0.48693, 1.0, "1") == "0.49"
+    assert Numbers(9).computed(0.39250000000000007) == "0.3925"  # beside a sent 0.3775, not 0.392500000
+    assert Numbers(9).computed(0.35891647971788465) == "0.35891648"  # Mazur's w5, as he writes it
+    assert Numbers(2).computed(0.8004990217606297) == "0.80"  # up to 4 digits the zeros are significant
+    assert Numbers(4).computed(-0.0) == "0"

@@ -48,3 +48,11 @@ def test_fill_parenthesizes_negative_numbers_only_where_needed() -> None:
     assert fill("2\\,⟨a⟩", {"a": "-0.5"}) == "2\\,(-0.5)"
     assert param(1e-8) == "10^{-8}"
     assert param(0.01) == "0.01"
+
+
+def test_fill_leaves_a_negative_number_bare_after_a_bracket_a_comma_or_a_relation() -> None:
+    assert fill("\\max(⟨a⟩, 0)", {"a": "-0.17"}) == "\\max(-0.17, 0)"  # not max((−0.17), 0)
+    assert fill("[-3 < ⟨a⟩ < 3]", {"a": "-0.5"}) == "[-3 < -0.5 < 3]"
+    assert fill("[⟨a⟩ \\le 0]\\,⟨a⟩", {"a": "-0.5"}) == "[-0.5 \\le 0]\\,(-0.5)"
+    assert fill("1 - ⟨z⟩^{2}", {"z": "-0.5"}) == "1 - (-0.5)^{2}"
+    assert fill("⟨y⟩ - ⟨t⟩", {"y": "-1", "t": "-2"}) == "-1 - (-2)"

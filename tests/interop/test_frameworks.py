@@ -173,6 +173,23 @@ def test_exported_files_run_in_keras_torch_and_onnxruntime_as_forward_says(clien
         np.testing.assert_allclose(torch_module(torch.from_numpy(x)).numpy(), y, **TOL, err_msg="torch")
 
 
+def test_keras_trainable_goes_both_ways(client: TestClient, tmp_path: Any) -> None:
+    """A frozen layer (`trainable: false`) is written as Keras's trainable False, and a Keras model's frozen layer is read as one."""
+    network = random_network(np.random.default_rng(5), [3, 4, 2], ["tanh", "linear"], True)
+    network["layers"][0]["trainable"] = False
+    r = client.post("/v1/networks/export", params={"format": "keras"}, json={"network": network})
+    (tmp_path / "n.keras").write_bytes(r.content)
+    model = keras.saving.load_model(tmp_path / "n.keras")
+    assert [layer.trainable for layer in model.layers] == [False, True]
+    assert len(model.trainable_weights) == 2  # the second layer's kernel and bias only
+
+    model.layers[0].trainable, model.layers[1].trainable = True, False
+    model.save(tmp_path / "m.keras")
+    imported = post_file(client, "keras", (tmp_path / "m.keras").read_bytes()).json()["network"]["layers"]
+    assert ["trainable" in layer for layer in imported] == [False, True]
+    assert imported[1]["trainable"] is False
+
+
 def test_the_client_imports_and_exports(client: TestClient, tmp_path: Any) -> None:
     module = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
     (tmp_path / "m.safetensors").write_bytes(save_safetensors(module.state_dict()))
@@ -187,3 +204,19 @@ def test_the_client_imports_and_exports(client: TestClient, tmp_path: Any) -> No
     x = np.array([[0.5, -1.0]], np.float32)
     with torch.no_grad():
         np.testing.assert_allclose(session.run(None, {"x": x})[0], module(torch.from_numpy(x)).numpy(), **TOL)
+
+
+def test_live_frozen_parameters_are_read_as_frozen() -> None:
+    """from_torch: requires_grad False on a Linear is trainable False (its bias alone: train_bias False); from_keras: trainable."""
+    module = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    module[0].requires_grad_(False)
+    module[2].bias.requires_grad_(False)
+    first, second = from_torch(module)
+    assert (first.trainable, first.train_bias) == (False, True)
+    assert (second.trainable, second.train_bias) == (True, False)
+    module[0].bias.requires_grad_(True)  # a frozen weight under a training bias: the service cannot say that
+    with pytest.raises(ValueError, match="trains its bias but not its weight"):
+        from_torch(module)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(1)])
+    model.layers[0].trainable = False
+    assert [layer.trainable for layer in from_keras(model)] == [False, True]

@@ -207,3 +207,21 @@ def test_bad_input_gets_404_409_and_422(deployment: Deployment) -> None:
     assert httpx.delete(f"{d.url}/v1/datasets/{dataset}").status_code == 409  # in use
     httpx.post(f"{d.url}/v1/trainings/{job_id}/cancel")
     wait_for(f"{d.url}/v1/trainings/{job_id}", lambda j: j["state"] == "cancelled", what="cancelled")
+
+
+def test_a_job_honours_frozen_layers_as_train_does(deployment: Deployment) -> None:
+    """trainable / train_bias (issue 22) travel with the stored request: the job's weights equal /v1/train's, the frozen ones unchanged."""
+    d = deployment
+    frozen = {"layers": [{**NETWORK["layers"][0], "trainable": False}, {**NETWORK["layers"][1], "train_bias": False}]}
+    body = {**request(2), "network": frozen}
+    job_id = start(d, {**body, "dataset": upload(d)}).json()["id"]
+    job = wait_for(f"{d.url}/v1/trainings/{job_id}", lambda j: j["state"] in ("succeeded", "failed"), what="frozen job")
+    assert job["state"] == "succeeded", job
+    result = httpx.get(f"{d.url}/v1/trainings/{job_id}/result").json()
+    reference = httpx.post(f"{d.url}/v1/train", json={**body, "x": tensor(X), "t": tensor(T)}, timeout=180).json()
+    assert result == reference
+    first, second = result["network"]["layers"]
+    assert first["trainable"] is False
+    assert np.array_equal(np.array(first["weights"], np.float32), W1)  # frozen: not one bit moved
+    assert np.array_equal(np.array(second["bias"], np.float32), np.zeros(K, np.float32))
+    assert not np.array_equal(np.array(second["weights"], np.float32), W2)

@@ -65,3 +65,15 @@ def test_async_client_has_both(server_process: ServerProcess) -> None:
     result, svg = asyncio.run(run())
     assert [s.id for s in result.steps] == ["delta/1/0/0", "delta/1/0/1", "delta/0/0/0", "delta/0/0/1", "delta/0/0/2"]
     assert svg.startswith("<svg")
+
+
+def test_chain_factors_a_width_and_a_frozen_layer_through_the_client(api: Client) -> None:
+    steps = api.explain(PRIMER, X, T, chain="factors").by_id()
+    assert [f["wrt"] for f in steps["grad_weights/1/0/0"].factors] == ["z/1/0/0", "a/1/0/0", "w/1/0/0"]
+    root = ET.fromstring(api.diagram(PRIMER, X, T, width=340))
+    assert float(root.get("width") or 0) <= 340
+    frozen = [PRIMER[0], Layer(PRIMER[1].weights, np.zeros(2), "linear", train_bias=False)]
+    stepped = api.train_step(frozen, X, T, optimizer={"name": "sgd", "learning_rate": 0.1})
+    assert stepped.network[1].train_bias is False  # sent back as sent: the next step keeps it frozen
+    np.testing.assert_array_equal(stepped.network[1].bias, [0.0, 0.0])
+    assert not np.array_equal(stepped.network[1].weights, PRIMER[1].weights)

@@ -6,17 +6,21 @@ alone, and :func:`render` a Markdown, LaTeX or primer-style text document.
 The step id scheme is in :mod:`.steps`. Pure NumPy and the standard library.
 """
 
-from service.engine.explain.build import explain, sizes_of
+from service.engine.explain.build import CHAINS, explain, sizes_of
 from service.engine.explain.plan import count_per_filter, count_steps
 from service.engine.explain.render import FORMS, render
-from service.engine.explain.steps import EVERYTHING, QUANTITIES, Selection, Step, step_id
+from service.engine.explain.steps import EVERYTHING, QUANTITIES, Factor, Part, Selection, Step, Term, step_id
 
 __all__ = [
+    "CHAINS",
     "EVERYTHING",
     "FORMS",
     "QUANTITIES",
+    "Factor",
+    "Part",
     "Selection",
     "Step",
+    "Term",
     "count_per_filter",
     "count_steps",
     "explain",

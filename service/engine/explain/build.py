@@ -14,18 +14,22 @@ import numpy as np
 
 from service.engine.arrays import Array, Checkpoint, no_checkpoint
 from service.engine.errors import EngineError
-from service.engine.explain.backward import grad_bias_steps, grad_weight_steps, grad_weight_terms, grad_x_steps, hidden_delta_steps
+from service.engine.explain import backward as compact
+from service.engine.explain import chain as chained
 from service.engine.explain.context import Context
 from service.engine.explain.forward import a_steps, z_steps
 from service.engine.explain.numbers import Numbers
 from service.engine.explain.output import loss_steps, output_delta_steps, point_loss_steps
 from service.engine.explain.plan import Group, groups
 from service.engine.explain.steps import EVERYTHING, Selection, Step
-from service.engine.explain.update import loss_after_step, update_steps
+from service.engine.explain.update import Update, loss_after_step, update_steps
 from service.engine.losses import Loss
 from service.engine.network import Layer, backward
 from service.engine.optimizers import Optimizer, OptimizerState
 from service.engine.training import train_step
+
+#: How δ and the gradients are written: as the primer does (compact), or as the chain rule's factors.
+CHAINS = ("compact", "factors")
 
 
 def sizes_of(layers: Sequence[Layer]) -> list[int]:
@@ -44,6 +48,7 @@ def explain(
     selection: Selection = EVERYTHING,
     optimizer: Optimizer | None = None,
     optimizer_state: OptimizerState | None = None,
+    chain: str = "compact",
     checkpoint: Checkpoint = no_checkpoint,
 ) -> list[Step]:
     """The steps of backpropagation for ``layers`` on ``x`` (N × M⁽¹⁾) and ``t`` (N × K⁽ᴸ⁾), in the primer's order.
@@ -53,32 +58,40 @@ def explain(
     one update step (every new weight and bias) and the loss after it. ``digits``
     (1–17) is the significant digits of the numbers in ``substituted``; every
     ``value`` is the engine's full-precision number. ``reduction`` is "sum" or
-    "mean". ``checkpoint`` is called between layers and every few hundred steps;
-    it may raise to stop. Raises the engine's errors (shapes are the caller's to check).
+    "mean". ``chain`` "factors" writes δ, ∂E/∂w, ∂E/∂b and ∂E/∂x as the chain rule's
+    factors (:mod:`.chain`), "compact" as the primer does. ``checkpoint`` is called between
+    layers and every few hundred steps; it may raise to stop. Raises the engine's errors
+    (shapes are the caller's to check).
     """
     if reduction not in ("sum", "mean"):
         raise EngineError(f"explain supports reduction 'sum' or 'mean', not {reduction!r}")
+    if chain not in CHAINS:
+        raise EngineError(f"chain must be one of {CHAINS}, not {chain!r}")
     if not 1 <= digits <= 17:
         raise EngineError(f"digits must be 1 … 17, not {digits}")
-    new_layers: list[Layer] | None = None
+    before = optimizer_state or OptimizerState()
+    update: Update | None = None
     if optimizer is not None:
-        step = train_step(layers, x, t, loss, reduction, optimizer, optimizer_state or OptimizerState(), checkpoint)
-        trace, grads, new_layers = step.trace, step.grads, step.layers
+        step = train_step(layers, x, t, loss, reduction, optimizer, before, checkpoint)
+        trace, grads = step.trace, step.grads
     else:
         trace, grads = backward(layers, x, t, loss, reduction, checkpoint)
-    ctx = Context(layers, x, t, loss, reduction, trace, grads, Numbers(digits), selection, checkpoint)
+    ctx = Context(layers, x, t, loss, reduction, trace, grads, Numbers(digits), selection, checkpoint, chain == "factors")
+    if optimizer is not None:
+        update = Update(ctx, step.layers, optimizer, before, step.state)
+    rules = chained if ctx.chain else compact
     build: dict[str, Callable[[Group], None]] = {
         "a": lambda g: a_steps(ctx, _int(g.layer), _int(g.point)),
         "z": lambda g: z_steps(ctx, _int(g.layer), _int(g.point)),
         "loss": lambda g: loss_steps(ctx) if g.point is None else point_loss_steps(ctx, g.point),
-        "delta": lambda g: (_output if g.layer == ctx.L - 1 else _hidden)(ctx, _int(g.layer), _int(g.point)),
+        "delta": lambda g: _delta(ctx, _int(g.layer), _int(g.point)),
         "grad_weights": lambda g: (
-            grad_weight_steps(ctx, _int(g.layer)) if g.point is None else grad_weight_terms(ctx, _int(g.layer), g.point)
+            rules.grad_weight_steps(ctx, _int(g.layer)) if g.point is None else rules.grad_weight_terms(ctx, _int(g.layer), g.point)
         ),
-        "grad_bias": lambda g: grad_bias_steps(ctx, _int(g.layer)),
-        "grad_x": lambda g: grad_x_steps(ctx, _int(g.point)),
-        "update": lambda g: update_steps(ctx, _int(g.layer), _new(new_layers), _name(optimizer)),
-        "loss_after": lambda g: loss_after_step(ctx, _new(new_layers)),
+        "grad_bias": lambda g: rules.grad_bias_steps(ctx, _int(g.layer)),
+        "grad_x": lambda g: rules.grad_x_steps(ctx, _int(g.point)),
+        "update": lambda g: update_steps(ctx, _int(g.layer), _given(update)),
+        "loss_after": lambda g: loss_after_step(ctx, _given(update).new_layers),
     }
     biases = [layer.b is not None for layer in layers]
     last: tuple[str, int | None] | None = None
@@ -92,12 +105,13 @@ def explain(
     return ctx.steps
 
 
-def _hidden(ctx: Context, l: int, n: int) -> None:
-    hidden_delta_steps(ctx, l, n)
-
-
-def _output(ctx: Context, l: int, n: int) -> None:
-    output_delta_steps(ctx, n)
+def _delta(ctx: Context, l: int, n: int) -> None:
+    if ctx.chain:
+        chained.delta_steps(ctx, l, n)
+    elif l == ctx.L - 1:
+        output_delta_steps(ctx, n)
+    else:
+        compact.hidden_delta_steps(ctx, l, n)
 
 
 def _int(value: int | None) -> int:
@@ -105,11 +119,6 @@ def _int(value: int | None) -> int:
     return value
 
 
-def _new(layers: list[Layer] | None) -> list[Layer]:
-    assert layers is not None
-    return layers
-
-
-def _name(optimizer: Optimizer | None) -> str:
-    assert optimizer is not None
-    return optimizer.name
+def _given(update: Update | None) -> Update:
+    assert update is not None
+    return update

@@ -11,7 +11,7 @@ import numpy as np
 from service.engine.activation_base import Activation
 from service.engine.arrays import Array, Checkpoint
 from service.engine.explain.numbers import Numbers
-from service.engine.explain.steps import Selection, Step, step_id
+from service.engine.explain.steps import Factor, Part, Selection, Step, step_id
 from service.engine.losses import Loss
 from service.engine.losses_classification import one_hot
 from service.engine.network import Gradients, Layer, Trace
@@ -38,6 +38,7 @@ class Context:
     numbers: Numbers
     selection: Selection
     checkpoint: Checkpoint
+    chain: bool = False  #: the chain rule's factors (explain's chain "factors")
     steps: list[Step] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
 
@@ -108,11 +109,14 @@ class Context:
         *,
         kind: str | None = None,
         derivative: str | None = None,
+        factors: tuple[Factor, ...] = (),
+        parts: tuple[Part, ...] = (),
     ) -> None:
         """Append a step; dependencies outside the selection are left out of ``depends_on``."""
         sid = step_id(quantity, layer, point, index, kind)
         deps = tuple(d for d in depends_on if d in self.ids)
-        self.steps.append(Step(sid, quantity, layer, point, index, symbol, formula, substituted, float(value), deps, derivative))
+        step = Step(sid, quantity, layer, point, index, symbol, formula, substituted, float(value), deps, derivative, factors, parts)
+        self.steps.append(step)
         self.ids.add(sid)
         if len(self.steps) % CHECK_EVERY == 0:
             self.checkpoint()

@@ -5,20 +5,22 @@ Only the small subset the explanation writes is understood: ``\\frac``, ``\\tfra
 Greek letters and operators (:data:`SYMBOLS`), ``^`` and ``_`` (as Unicode super-
 and subscripts when every character has one, else ``^(…)``, ``_(…)``; a subscript
 is written before a superscript, as the primer does), ``\\,`` as the product dot
-``·`` and ``-`` as the minus sign ``−``. Anything else passes through unchanged.
+``·`` between two operands (nothing after an operator: ``−\\,[…]`` is ``−[…]``) and
+``-`` as the minus sign ``−``. Anything else passes through unchanged.
 """
 
 from __future__ import annotations
 
 SYMBOLS = {
-    "delta": "δ", "Delta": "Δ", "sigma": "σ", "Phi": "Φ", "varphi": "φ", "pi": "π", "lambda": "λ", "alpha": "α",
+    "delta": "δ", "Delta": "Δ", "sigma": "σ", "beta": "β", "theta": "θ", "epsilon": "ε", "mu": "μ", "tau": "τ",
+    "lVert": "‖", "rVert": "‖", "Phi": "Φ", "varphi": "φ", "pi": "π", "lambda": "λ", "alpha": "α",
     "eta": "η", "partial": "∂", "sum": "Σ", "log": "log", "exp": "exp", "tanh": "tanh", "max": "max", "min": "min",
     "le": "≤", "ge": "≥", "cdot": "·", "times": "×", "leftarrow": "←", "quad": "   ", "qquad": "    ",
     ",": "·", ";": " ", " ": " ", "!": "", "_": "_", "big": "", "Big": "", "left": "", "right": "", "textstyle": "",
 }  # fmt: skip
 _SUP = dict(zip("0123456789+-−=()niakmjt", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱᵃᵏᵐʲᵗ", strict=True))
 _SUB = dict(zip("0123456789+-−=()aehijklmnoprstuvx,", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ,", strict=True))
-_ACCENTS = {"dot": "\u0307", "tilde": "\u0303"}
+_ACCENTS = {"dot": "\u0307", "tilde": "\u0303", "hat": "\u0302", "bar": "\u0304"}
 
 
 def _script(text: str, table: dict[str, str], mark: str) -> str:
@@ -76,6 +78,19 @@ class _Reader:
             return self.argument()
         return SYMBOLS.get(name, name)
 
+    def _relation_follows(self) -> bool:
+        """Whether an operator or relation comes next (δ = …, δ + …): the space before it stays."""
+        return self.s[self.i :].lstrip()[:1] in ("=", "+", "-", "<", ">")
+
+    def _product(self, out: list[str]) -> str:
+        """``\\,`` between two operands is their product, ``·``; after an operator or before a closing bracket, only space: ``−[…]``."""
+        before = "".join(out).rstrip()[-1:]
+        rest = self.s[self.i :].lstrip()
+        after = rest[:1]
+        if not before or before in "−-+=([{,·" or not after or after in ")]}=+" or rest.startswith(("-", "\\quad")):
+            return ""
+        return "·"
+
     def sequence(self) -> str:
         out: list[str] = []
         subs: list[str] = []
@@ -97,9 +112,9 @@ class _Reader:
             if ch == "\\":
                 self.i += 1
                 name = self.command()
-                text = self.atom(name)
+                text = self._product(out) if name == "," else self.atom(name)
                 out.append(text)
-                if name.isalpha() and len(text) == 1:  # a symbol (∂, Σ, δ) swallows the space after it, as in LaTeX
+                if name.isalpha() and len(text) == 1 and not self._relation_follows():  # ∂E, Σₖ, δ z: as LaTeX spaces them
                     while self.i < len(self.s) and self.s[self.i] == " ":
                         self.i += 1
             elif ch == "{":

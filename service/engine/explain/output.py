@@ -29,18 +29,22 @@ def _softmax(y: Array) -> Array:
 
 
 def _values(ctx: Context, y: Array, t: Array, k: int) -> dict[str, str]:
-    """The numbers that fill the loss templates for output k of one point."""
+    """The numbers that fill the loss templates for output k of one point (yₖ with the digits that tell it from tₖ)."""
     c = ctx.numbers.computed
-    values = {"y": c(float(y[k])), "t": ctx.t_text(float(t[k])), "K": str(y.shape[0])}
+    t_text = ctx.t_text(float(t[k]))
+    values = {"y": ctx.numbers.beside(float(y[k]), float(t[k]), t_text), "t": t_text, "K": str(y.shape[0])}
     if "⟨s⟩" in ctx.ltex.term + ctx.ltex.grad:
         values["s"] = c(float(_softmax(y)[k]))
         values["S"] = c(float(t.sum()))
     return values
 
 
-def _symbols(ctx: Context) -> dict[str, str]:
+def _symbols(ctx: Context, k: int | None = None) -> dict[str, str]:
+    """The symbols that fill the loss templates: for output k (0-based), or the general k of the sum (None)."""
     smoothed = ctx.ltex.smoothing != 0
-    return {**_SYMBOLS, "t": "t'_{k}" if smoothed else "t_{k}", "S": "\\sum_{j} t'_{j}" if smoothed else "\\sum_{j} t_{j}"}
+    sub = "k" if k is None else str(k + 1)
+    symbols = {key: value.replace("_{k}", f"_{{{sub}}}") for key, value in _SYMBOLS.items()}
+    return {**symbols, "t": f"t'_{{{sub}}}" if smoothed else f"t_{{{sub}}}", "S": "\\sum_{j} t'_{j}" if smoothed else "\\sum_{j} t_{j}"}
 
 
 def loss_formula(ctx: Context) -> str:
@@ -104,7 +108,8 @@ def output_delta_steps(ctx: Context, n: int) -> None:
     if fused:
         one = float(t.sum()) == 1.0
         for k in range(K):
-            vals = {"y": c(float(y[k])), "t": ctx.t_text(float(t[k]))}
+            t_text = ctx.t_text(float(t[k]))
+            vals = {"y": ctx.numbers.beside(float(y[k]), float(t[k]), t_text), "t": t_text}
             tk = S.t(k, None, ltex.smoothing != 0)
             if one:
                 formula = f"{sym_scale}({S.y(k)} - {tk})"
@@ -115,7 +120,7 @@ def output_delta_steps(ctx: Context, n: int) -> None:
             deps = [*_y_ids(ctx, n)]
             ctx.add("delta", l, n, (k,), S.delta(l, k, p), formula, substituted, float(delta[k]), deps)
         return
-    grad_sym = fill(ltex.grad, _symbols(ctx))
+    grad_syms = [fill(ltex.grad, _symbols(ctx, k)) for k in range(K)]
     grads = [fill(ltex.grad, _values(ctx, y, t, k)) for k in range(K)]
     if htex.jacobian == "diagonal":
         dh = ctx.derivative(l)[n]
@@ -123,15 +128,16 @@ def output_delta_steps(ctx: Context, n: int) -> None:
         for k in range(K):
             deps = [step_id("z", l, n, (k,))] if linear else [step_id("a", l, n, (k,)), step_id("z", l, n, (k,))]
             if linear:
-                formula, substituted, line = f"{sym_scale}({grad_sym})", f"{num_scale}({grads[k]})", None
+                formula, substituted, line = f"{sym_scale}({grad_syms[k]})", f"{num_scale}({grads[k]})", None
             else:
                 a_text = c(float(a[k]))
-                formula = f"{sym_scale}{S.dh(l, S.a(l, k))}\\,({grad_sym})"
+                formula = f"{sym_scale}{S.dh(l, S.a(l, k))}\\,({grad_syms[k]})"
                 substituted = f"{num_scale}{htex.name}'({a_text})\\,({grads[k]})"
                 line = f"{htex.name}'({a_text}) = {fill(htex.dh, {'a': a_text, 'z': c(float(y[k]))})} = {c(float(dh[k]))}"
             ctx.add("delta", l, n, (k,), S.delta(l, k, p), formula, substituted, float(delta[k]), deps, derivative=line)
         return
     g = ctx.loss.grad(y[None, :], ctx.t[n][None, :])[0]  # the loss one-hots and smooths t itself
+    grad_sym = fill(ltex.grad, _symbols(ctx))
     _vjp_steps(ctx, l, n, [c(float(v)) for v in g], f"\\frac{{\\partial E_{{n}}}}{{\\partial y_{{k}}}} = {grad_sym}", _y_ids(ctx, n))
 
 

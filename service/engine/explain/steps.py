@@ -31,6 +31,50 @@ QUANTITIES = ("a", "z", "loss", "delta", "grad_weights", "grad_bias", "grad_x", 
 
 
 @dataclass(frozen=True)
+class Factor:
+    """One factor of the chain rule, ∂(of)/∂(wrt), as a line: ``symbol = formula = substituted = value``.
+
+    ``of`` and ``wrt`` name the quantities (0-based, as step ids do): ``loss`` (E), ``a/l/n/k``,
+    ``z/l/n/k``, ``x/n/m``, ``w/l/k/m``, ``b/l/k``; so ∂E/∂y₁ of point 0 in a 2-layer network is
+    of ``loss``, wrt ``z/1/0/0``. A factor that is a sum over the layer above (∂E/∂z of a hidden
+    neuron) or over a softmax's outputs lists its ``terms``, each a product of two factors.
+    """
+
+    of: str
+    wrt: str
+    symbol: str
+    formula: str
+    substituted: str
+    value: float
+    terms: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of a sum in a factor: the product of its ``factors`` (each with its value), and that product."""
+
+    value: float
+    factors: tuple[Factor, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One quantity of an optimizer's update of one parameter: ``symbol = formula = substituted = value``.
+
+    ``name`` is torch.optim's state key for a state slot (``exp_avg``, ``momentum_buffer`` …), else what
+    the quantity is: ``grad`` (the gradient the optimizer uses, after clipping and weight decay),
+    ``bias_corrected_exp_avg`` / ``bias_corrected_exp_avg_sq`` (m̂, v̂), ``decayed`` (AdamW's θ(1 − ηλ)),
+    ``step_size`` (Adagrad's η_t), ``denominator``.
+    """
+
+    name: str
+    symbol: str
+    formula: str
+    substituted: str
+    value: float
+
+
+@dataclass(frozen=True)
 class Step:
     """One line of the derivation: ``symbol = formula = substituted = value``.
 
@@ -40,7 +84,9 @@ class Step:
     full precision. ``depends_on`` holds the ids of the listed steps whose values
     ``substituted`` uses (each comes earlier in the list). ``derivative`` is, for a
     δ step, the activation's derivative written out and evaluated
-    (``\\tanh'(1.7) = 1 - \\tanh^{2}(1.7) = 0.1250``), else None.
+    (``\\tanh'(1.7) = 1 - \\tanh^{2}(1.7) = 0.1250``), else None. ``factors`` are the chain
+    rule's factors of a δ, ∂E/∂w, ∂E/∂b or ∂E/∂x step, when asked for (explain's ``chain``
+    "factors"); ``parts`` the optimizer's quantities of an update step (its state, m̂, v̂ …).
     """
 
     id: str
@@ -54,6 +100,8 @@ class Step:
     value: float
     depends_on: tuple[str, ...]
     derivative: str | None = None
+    factors: tuple[Factor, ...] = ()
+    parts: tuple[Part, ...] = ()
 
 
 def step_id(quantity: str, layer: int | None, point: int | None, index: tuple[int, ...], kind: str | None = None) -> str:

@@ -22,7 +22,8 @@ def _with_clipping(entry: Entry[Optimizer]) -> Entry[Optimizer]:
     """``entry`` that also takes clip_norm and clip_value and applies them before its update."""
 
     def build(*, clip_norm: float | None, clip_value: float | None, **hyperparameters: Any) -> Optimizer:
-        return clipping.with_clipping(entry.build(**hyperparameters), clip_norm, clip_value)
+        clipped = clipping.with_clipping(entry.build(**hyperparameters), clip_norm, clip_value)
+        return replace(clipped, hyperparameters={**hyperparameters, "clip_norm": clip_norm, "clip_value": clip_value})
 
     specs = entry.specs + clipping.SPECS
     described = replace(entry.describe, parameters=tuple(s.parameter() for s in specs))

@@ -12,8 +12,9 @@ for SGD's momentum buffer). Updates never modify the arrays they are given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from service.engine.arrays import Array
 
@@ -31,11 +32,12 @@ Update = Callable[[list[Array], list[Array], OptimizerState], tuple[list[Array],
 
 @dataclass(frozen=True)
 class Optimizer:
-    """An optimizer: its name, the slots its state carries after a step, and its update."""
+    """An optimizer: its name, the slots its state carries after a step, its update, and the hyperparameters it was built with."""
 
     name: str
     slots: tuple[str, ...]
     update: Update
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
 
 
 def slot(state: OptimizerState, name: str, params: list[Array], initial: Callable[[Array], Array]) -> list[Array]:

@@ -5,6 +5,11 @@ Both act on the flat list of gradients gᵢ (W⁽¹⁾, b⁽¹⁾, W⁽²⁾, �
     by norm  (torch.nn.utils.clip_grad_norm_):  ‖g‖ = √(Σᵢ ‖gᵢ‖²) over all gradients together,
                                                  gᵢ ← gᵢ · min(1, c / (‖g‖ + 10⁻⁶))
     by value (torch.nn.utils.clip_grad_value_): gᵢ ← min(max(gᵢ, −c), c), elementwise
+
+The list holds the gradients of the parameters being trained only: a frozen parameter's
+gradient (a layer's ``trainable`` or ``train_bias`` False) is left out before the update
+(:func:`service.engine.training.train_step`), so it does not count in ‖g‖, as torch's
+clip_grad_norm_ skips a parameter without a gradient.
 """
 
 from __future__ import annotations
@@ -23,10 +28,19 @@ from service.engine.registry import optional_real
 NORM_EPS = 1e-6
 
 
+def global_norm(grads: list[Array]) -> float:
+    """‖g‖ = √(Σᵢ ‖gᵢ‖²), the L2 norm of all gradients as one vector (0 for none)."""
+    return float(np.linalg.norm(np.array([np.linalg.norm(g) for g in grads])))
+
+
+def norm_coefficient(grads: list[Array], max_norm: float) -> float:
+    """min(1, c / (‖g‖ + 10⁻⁶)): the factor clip_norm scales every gradient by."""
+    return min(max_norm / (global_norm(grads) + NORM_EPS), 1.0)
+
+
 def clip_by_global_norm(grads: list[Array], max_norm: float) -> list[Array]:
     """gᵢ · min(1, c / (‖g‖ + 10⁻⁶)) with ‖g‖ the L2 norm of all gradients as one vector."""
-    total = np.linalg.norm(np.array([np.linalg.norm(g) for g in grads]))
-    coef = min(max_norm / (float(total) + NORM_EPS), 1.0)
+    coef = norm_coefficient(grads, max_norm)
     return [g * g.dtype.type(coef) for g in grads]
 
 

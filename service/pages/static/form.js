@@ -1,16 +1,21 @@
-// The form: every weight, bias and activation of the network, x, t, the loss and the optimizer.
-// Each input carries data-pointer, the JSON Pointer of what it edits in the request body, so an
-// error of the API (problem+json errors[].pointer) is shown next to the field it points at.
+// The form: every weight, bias and activation of the network, which of them train, x, t, the loss and the optimizer.
+// Each input carries data-pointer, the JSON Pointer of what it edits in the request body, so an error of the API
+// (problem+json errors[].pointer) is shown next to the field it points at.
 
 const SUB = Object.fromEntries([..."0123456789,"].map((c, i) => [c, "₀₁₂₃₄₅₆₇₈₉,"[i]]));
 const SUP = Object.fromEntries([..."0123456789()"].map((c, i) => [c, "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾"[i]]));
-const sub = (text) => [...String(text)].map((c) => SUB[c] ?? c).join("");
-const sup = (text) => [...String(text)].map((c) => SUP[c] ?? c).join("");
+export const sub = (text) => [...String(text)].map((c) => SUB[c] ?? c).join("");
+export const sup = (text) => [...String(text)].map((c) => SUP[c] ?? c).join("");
 
-function element(tag, attributes = {}, ...children) {
+/** w₁,₂⁽²⁾ for layer l, row k, column m (0-based), b₁⁽²⁾ for a bias (m undefined). */
+export function parameterName(l, k, m) {
+  return m === undefined ? `b${sub(k + 1)}${sup(`(${l + 1})`)}` : `w${sub(`${k + 1},${m + 1}`)}${sup(`(${l + 1})`)}`;
+}
+
+export function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) {
-    if (value !== null && value !== undefined) node.setAttribute(key, value);
+    if (value !== null && value !== undefined && value !== false) node.setAttribute(key, value === true ? "" : value);
   }
   node.append(...children);
   return node;
@@ -21,6 +26,13 @@ export function parseNumber(text) {
   const trimmed = text.trim().replace(/^[−–]/, "-");
   const value = Number(trimmed);
   return trimmed !== "" && Number.isFinite(value) ? value : trimmed;
+}
+
+/** A number as a field shows it: at most 6 significant digits (the full value is kept while the text is unchanged). */
+export function shortNumber(value) {
+  if (typeof value !== "number") return String(value);
+  const short = String(Number(value.toPrecision(6)));
+  return short.length < String(value).length ? short : String(value);
 }
 
 /** "1, 2" → [1, 2]; several lines → one row per line (a batch). */
@@ -45,22 +57,33 @@ function options(select, names, current) {
   select.value = current;
 }
 
-/** The layer editors: a grid of weights (row k = output neuron k), the bias, the activation. */
+/** A number field that shows ``value`` short and remembers it in full (read() keeps it while the text is as shown). */
+function numberInput(value, pointer, label) {
+  const text = shortNumber(value);
+  return element("input", { value: text, "data-pointer": pointer, "data-shown": text, "data-full": JSON.stringify(value), inputmode: "decimal",
+    spellcheck: "false", "aria-label": label, title: `${label} = ${value}` });
+}
+
+function readNumber(input) {
+  return input.value === input.dataset.shown ? JSON.parse(input.dataset.full) : parseNumber(input.value);
+}
+
+/** The layer editors: a grid of weights (row k = output neuron k), the bias, the activation, which of them train. */
 function layerEditor(layer, l, activations) {
   const K = layer.weights.length;
   const M = layer.weights[0].length;
   const base = `/network/layers/${l}`;
-  const grid = element("div", { class: "grid", style: `grid-template-columns: repeat(${M}, minmax(3.6rem, 5.5rem))`, role: "group",
+  const grid = element("div", { class: "grid", style: `grid-template-columns: repeat(${M}, minmax(4.2rem, 6rem))`, role: "group",
     "aria-label": `weights of layer ${l + 1}, ${K} rows by ${M} columns` });
-  layer.weights.forEach((row, k) => row.forEach((w, m) => {
-    grid.append(element("input", { value: String(w), "data-pointer": `${base}/weights/${k}/${m}`, inputmode: "decimal",
-      spellcheck: "false", "aria-label": `w${sub(`${k + 1},${m + 1}`)}${sup(`(${l + 1})`)}`, title: `w${sub(`${k + 1},${m + 1}`)}${sup(`(${l + 1})`)}: row ${k + 1} (output neuron), column ${m + 1} (input)` }));
-  }));
-  const biasGrid = element("div", { class: "grid bias", style: `grid-template-columns: repeat(${Math.min(K, 8)}, minmax(3.6rem, 5.5rem))`,
+  layer.weights.forEach((row, k) => row.forEach((w, m) => grid.append(numberInput(w, `${base}/weights/${k}/${m}`, parameterName(l, k, m)))));
+  const biasGrid = element("div", { class: "grid bias", style: `grid-template-columns: repeat(${Math.min(K, 8)}, minmax(4.2rem, 6rem))`,
     role: "group", "aria-label": `bias of layer ${l + 1}` });
-  (layer.bias || []).forEach((b, k) => biasGrid.append(element("input", { value: String(b), "data-pointer": `${base}/bias/${k}`,
-    inputmode: "decimal", spellcheck: "false", "aria-label": `b${sub(k + 1)}${sup(`(${l + 1})`)}` })));
-  const hasBias = element("input", { type: "checkbox", "data-bias": String(l), ...(layer.bias ? { checked: "" } : {}) });
+  (layer.bias || []).forEach((b, k) => biasGrid.append(numberInput(b, `${base}/bias/${k}`, parameterName(l, k))));
+  const hasBias = element("input", { type: "checkbox", "data-bias": String(l), id: `bias-${l}`, checked: !!layer.bias });
+  const trainable = element("input", { type: "checkbox", "data-trainable": String(l), id: `trainable-${l}`, "data-pointer": `${base}/trainable`,
+    checked: layer.trainable !== false });
+  const trainBias = element("input", { type: "checkbox", "data-train-bias": String(l), id: `train-bias-${l}`, "data-pointer": `${base}/train_bias`,
+    checked: layer.train_bias !== false, disabled: !layer.bias });
   const select = element("select", { "data-pointer": `${base}/activation`, "data-activation": String(l), id: `activation-${l}` });
   options(select, activations, activationName(layer.activation));
   return element("fieldset", { class: "layer", "data-layer": String(l) },
@@ -69,9 +92,13 @@ function layerEditor(layer, l, activations) {
       grid, element("div", { class: "errors" })),
     element("div", { class: "row" },
       element("div", { class: "field", "data-field": `${base}/bias` },
-        element("label", { class: "inline" }, hasBias, " bias"), biasGrid, element("div", { class: "errors" })),
+        element("label", { class: "inline", for: `bias-${l}` }, hasBias, " bias"), biasGrid, element("div", { class: "errors" })),
       element("div", { class: "field", "data-field": `${base}/activation` },
-        element("label", { for: `activation-${l}` }, `activation h${sup(`(${l + 1})`)}`), select, element("div", { class: "errors" }))));
+        element("label", { for: `activation-${l}` }, `activation h${sup(`(${l + 1})`)}`), select, element("div", { class: "errors" })),
+      element("div", { class: "field freeze", "data-field": `${base}/trainable` },
+        element("label", { class: "inline", for: `trainable-${l}` }, trainable, " trains"),
+        element("label", { class: "inline", for: `train-bias-${l}` }, trainBias, " its bias trains"),
+        element("div", { class: "errors" }))));
 }
 
 /** Fill the form from the state; ``catalog`` has the names of the activations, losses and optimizers. */
@@ -79,27 +106,33 @@ export function fill(form, state, catalog) {
   form.querySelector("#x").value = formatPoints(state.x);
   form.querySelector("#t").value = formatPoints(state.t);
   options(form.querySelector("#loss"), catalog.losses, activationName(state.loss));
+  form.querySelector("#reduction").value = state.reduction;
   options(form.querySelector("#optimizer"), catalog.optimizers, state.optimizer.name);
   form.querySelector("#learning-rate").value = String(state.optimizer.learning_rate ?? "");
   const { name, learning_rate, ...extra } = state.optimizer;
   form.querySelector("#hyper").value = Object.keys(extra).length ? JSON.stringify(extra) : "";
   form.querySelector("#layers").replaceChildren(...state.network.layers.map((layer, l) => layerEditor(layer, l, catalog.activations)));
-  form.querySelector("#sizes").value = [state.network.layers[0].weights[0].length, ...state.network.layers.map((ly) => ly.weights.length)].join("-");
+  form.querySelector("#sizes").value = sizesOf(state.network).join("-");
+}
+
+export function sizesOf(network) {
+  return [network.layers[0].weights[0].length, ...network.layers.map((ly) => ly.weights.length)];
 }
 
 /** The state the form describes (numbers that do not parse stay text, for the API to point at). */
 export function read(form, state) {
   const layers = state.network.layers.map((old, l) => {
     const base = `/network/layers/${l}`;
-    const weights = old.weights.map((row, k) => row.map((_, m) => parseNumber(form.querySelector(`[data-pointer="${base}/weights/${k}/${m}"]`).value)));
+    const field = (p) => form.querySelector(`[data-pointer="${p}"]`);
+    const weights = old.weights.map((row, k) => row.map((_, m) => readNumber(field(`${base}/weights/${k}/${m}`))));
     const wantsBias = form.querySelector(`[data-bias="${l}"]`).checked;
     let bias;
-    if (wantsBias) {
-      bias = old.bias ? old.bias.map((_, k) => parseNumber(form.querySelector(`[data-pointer="${base}/bias/${k}"]`).value)) : weights.map(() => 0);
-    }
+    if (wantsBias) bias = old.bias ? old.bias.map((_, k) => readNumber(field(`${base}/bias/${k}`))) : weights.map(() => 0);
     const chosen = form.querySelector(`[data-activation="${l}"]`).value;
     const activation = chosen === activationName(old.activation) ? old.activation : chosen;
-    return { weights, ...(bias ? { bias } : {}), activation };
+    const trains = form.querySelector(`[data-trainable="${l}"]`).checked;
+    const biasTrains = form.querySelector(`[data-train-bias="${l}"]`).checked || !bias;
+    return { weights, ...(bias ? { bias } : {}), activation, ...(trains ? {} : { trainable: false }), ...(biasTrains ? {} : { train_bias: false }) };
   });
   const chosenLoss = form.querySelector("#loss").value;
   const loss = chosenLoss === activationName(state.loss) ? state.loss : chosenLoss;
@@ -114,16 +147,16 @@ export function read(form, state) {
   }
   const optimizer = { name: form.querySelector("#optimizer").value, learning_rate: parseNumber(form.querySelector("#learning-rate").value), ...extra };
   const sameOptimizer = JSON.stringify(optimizer) === JSON.stringify(state.optimizer);
-  const sameShapes = JSON.stringify(layers.map((ly) => [ly.weights.length, ly.weights[0].length, !!ly.bias]))
-    === JSON.stringify(state.network.layers.map((ly) => [ly.weights.length, ly.weights[0].length, !!ly.bias]));
+  const shapes = (ls) => JSON.stringify(ls.map((ly) => [ly.weights.length, ly.weights[0].length, !!ly.bias]));
   return {
     ...state,
     network: { layers },
     x: parsePoints(form.querySelector("#x").value),
     t: parsePoints(form.querySelector("#t").value),
     loss,
+    reduction: form.querySelector("#reduction").value,
     optimizer,
-    optimizer_state: sameOptimizer && sameShapes ? state.optimizer_state : null,
+    optimizer_state: sameOptimizer && shapes(layers) === shapes(state.network.layers) ? state.optimizer_state : null,
   };
 }
 

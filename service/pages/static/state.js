@@ -1,26 +1,8 @@
-// The page's state: the network, the data, the loss and the optimizer, and how the diagram is shown.
-// It lives in the URL fragment (#state=<base64url of the JSON>), so a link reproduces it exactly.
+// The page's state: the network, the data, the loss and the optimizer, and how the diagram and derivation are shown.
+// It lives in the URL fragment (#state=<base64url of the JSON>), so a link reproduces it exactly; a dataset is kept as
+// its recipe (kind, noise, share, seed), from which datasets.js draws the same points again.
 
-/** The primer's 2-3-2 network (Figure 6), its x and t, and one SGD step of η = 0.1. */
-export function primer() {
-  return {
-    network: {
-      layers: [
-        { weights: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], activation: "tanh" },
-        { weights: [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], activation: "linear" },
-      ],
-    },
-    x: [1.0, 2.0],
-    t: [1.0, 1.15],
-    loss: "half_sse",
-    reduction: "sum",
-    optimizer: { name: "sgd", learning_rate: 0.1 },
-    optimizer_state: null,
-    digits: 4,
-    show: ["z", "delta", "weights"],
-    selected: null,
-  };
-}
+import { primer } from "./presets.js";
 
 function toBase64Url(text) {
   const bytes = new TextEncoder().encode(text);
@@ -62,19 +44,34 @@ export function lossBody(state) {
 }
 
 export function explainBody(state) {
-  return { ...lossBody(state), digits: state.digits, render: "mathml" };
+  return { ...lossBody(state), digits: state.digits, render: "mathml", chain: state.chain ? "factors" : "compact" };
 }
 
-export function diagramBody(state, highlight) {
+export function diagramBody(state, highlight, width) {
   const { optimizer, optimizer_state, ...body } = lossBody(state);
-  return { ...body, show: state.show, digits: 2, ...(highlight ? { highlight } : {}) };
+  return { ...body, show: state.show.length ? state.show : ["z"], digits: 2, ...(width ? { width } : {}), ...(highlight ? { highlight } : {}) };
 }
 
+/** /v1/train on x and t, one step per epoch (the whole of x is one batch), in order. */
 export function trainBody(state, epochs) {
   return { ...lossBody(state), epochs, batch_size: null, shuffle: false, seed: 0 };
 }
 
-/** The diagram's highlight for a step id of /v1/explain (a/0/0/2 → {quantity: "a", layer: 0, index: [2]} at point 0), or null. */
+/** /v1/train on a dataset's training points: ``epochs`` more, shuffled with a seed of their own (the epochs before). */
+export function dataTrainBody(state, points, epochs) {
+  return {
+    ...lossBody(state),
+    x: points.x,
+    t: points.t,
+    epochs,
+    batch_size: state.data.batch_size,
+    shuffle: true,
+    seed: state.epoch,
+  };
+}
+
+/** The diagram's highlight for a step id of /v1/explain (a/0/0/2 → {quantity: "a", layer: 0, index: [2]} at point 0), or null.
+ *  An update line lights up the gradient it follows (update/1/W/0/2 → ∂E/∂w⁽²⁾₁,₃), the loss after it the loss. */
 export function highlightOf(id) {
   if (!id) return null;
   const [quantity, ...rest] = id.split("/");
@@ -88,8 +85,12 @@ export function highlightOf(id) {
       return { point: 0, highlight: { quantity, layer: n[0], index: [n[1]] } };
     case "grad_x":
       return { point: n[0], highlight: { quantity, index: [n[1]] } };
-    case "loss":
-      return n.length === 0 ? { point: 0, highlight: { quantity, index: [] } } : null;
+    case "update":
+      return rest[1] === "W"
+        ? { point: 0, highlight: { quantity: "grad_weights", layer: n[0], index: [n[2], n[3]] } }
+        : { point: 0, highlight: { quantity: "grad_bias", layer: n[0], index: [n[2]] } };
+    case "loss": case "loss_after":
+      return n.length === 0 ? { point: 0, highlight: { quantity: "loss", index: [] } } : null;
     default:
       return null;
   }
