@@ -14,6 +14,7 @@ before it ends.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -110,6 +111,37 @@ def running_server(
             yield server
         finally:
             stop(server)
+
+
+@contextmanager
+def console_script(
+    data_dir: Path, log_path: Path, env: Mapping[str, str] | None = None, workers: int = 1, child: bool = True
+) -> Iterator[ServerProcess]:
+    """``gradient-service`` as an operator runs it (web and job workers, on ``data_dir``), in a process group of its own.
+
+    ``child``: it ends with this test process too (service.children); False starts it as a shell would. After the
+    block its whole group gets SIGTERM, then SIGKILL for what is left, so nothing it started stays.
+    """
+    port = free_port()
+    full = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIENT_DATA_DIR": str(data_dir), "GRADIENT_DRAIN_SECONDS": "0", **(env or {})}
+    full.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    full.pop(children.ENV, None)
+    if child:
+        full[children.ENV] = str(os.getpid())
+    cmd = [sys.executable, "-m", "service.cli", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = ServerProcess(f"http://127.0.0.1:{port}", port, process, log_path)
+    try:
+        _wait_ready(server, 60)
+        yield server
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(30)
+                break
 
 
 def stop(server: ServerProcess, timeout: float = 30) -> int:

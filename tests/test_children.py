@@ -8,15 +8,13 @@ graceful shutdown come first). A zombie (dead, not yet reaped by init) counts as
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -24,7 +22,7 @@ import psutil
 import pytest
 
 from service import children
-from tests.server import ROOT, ServerProcess, _wait_ready, free_port
+from tests.server import ROOT, ServerProcess, console_script
 
 
 def alive(pids: list[int]) -> list[str]:
@@ -47,34 +45,10 @@ def wait_gone(pids: list[int], seconds: float) -> list[str]:
     return left
 
 
-@contextmanager
-def service(tmp_path: Path, workers: int) -> Iterator[ServerProcess]:
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIENT_DATA_DIR": str(tmp_path / "data"), "GRADIENT_JOB_WORKERS": "1"}
-    env.update({"GRADIENT_DRAIN_SECONDS": "1", "GRADIENT_GRACEFUL_TIMEOUT_SECONDS": "5"})
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env.pop(children.ENV, None)  # started as an operator starts it: not a child of this test
-    log_path = tmp_path / "service.log"
-    cmd = [sys.executable, "-m", "service.cli", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = ServerProcess(f"http://127.0.0.1:{port}", port, process, log_path)
-    try:
-        _wait_ready(server, 60)
-        yield server
-    finally:
-        with_group = [p.pid for p in psutil.process_iter() if _in_group(p, process.pid)]
-        for pid in with_group:  # whatever the test left: never leave it running
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.wait(10)
-
-
-def _in_group(p: psutil.Process, pgid: int) -> bool:
-    try:
-        return os.getpgid(p.pid) == pgid
-    except (ProcessLookupError, PermissionError):
-        return False
+def service(tmp_path: Path, workers: int) -> AbstractContextManager[ServerProcess]:
+    """Started as an operator starts it (not a child of this test), with its job worker and a short drain."""
+    env = {"GRADIENT_JOB_WORKERS": "1", "GRADIENT_DRAIN_SECONDS": "1", "GRADIENT_GRACEFUL_TIMEOUT_SECONDS": "5"}
+    return console_script(tmp_path / "data", tmp_path / "service.log", env, workers, child=False)
 
 
 def descendants(pid: int, at_least: int) -> list[int]:

@@ -132,10 +132,17 @@ def deploy(
 
         redis.Redis.from_url(url).flushdb()
         full["GRADIENT_REDIS_URL"] = url
-    d = Deployment(request.param, full, tmp_path)
+    with deployed(Deployment(request.param, full, tmp_path)) as d:
+        yield d
+
+
+@contextmanager
+def deployed(d: Deployment, workers: int = 1) -> Iterator[Deployment]:
+    """``d`` running: its web process and ``workers`` worker processes, stopped after the block (logs printed on a failure to start)."""
     try:
         d.server = d.stack.enter_context(d.web())
-        d.start_worker()
+        for _ in range(workers):
+            d.start_worker()
         yield d
     except BaseException:
         print(d.logs()[-5000:])

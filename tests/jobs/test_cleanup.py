@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from service.jobs.files import clean, temporary_name
-from tests.server import ROOT, ServerProcess, _wait_ready, free_port
+from tests.server import console_script
 
 
 def test_a_dead_writers_temporary_files_go_and_a_live_ones_stay(tmp_path: Path) -> None:
@@ -42,20 +42,7 @@ def test_a_dead_writers_temporary_files_go_and_a_live_ones_stay(tmp_path: Path) 
 @pytest.mark.slow
 def test_a_partial_upload_left_by_a_sigkill_is_gone_after_the_next_start(tmp_path: Path) -> None:
     data = tmp_path / "data"
-
-    def start(log: str) -> ServerProcess:
-        port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIENT_DATA_DIR": str(data), "GRADIENT_JOB_WORKERS": "0"}
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        cmd = [sys.executable, "-m", "service.cli", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-        with (tmp_path / log).open("wb") as out:
-            process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        server = ServerProcess(f"http://127.0.0.1:{port}", port, process, tmp_path / log)
-        _wait_ready(server, 60)
-        return server
-
-    first = start("first.log")
-    try:
+    with console_script(data, tmp_path / "first.log", {"GRADIENT_JOB_WORKERS": "0"}) as first:
         sender = socket.create_connection(("127.0.0.1", first.port))
         head = "POST /v1/datasets HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 50000000\r\n\r\n"
         sender.sendall(head.encode() + b"\0" * 3_000_000)  # 3 MB of 50: the upload is under way
@@ -67,14 +54,6 @@ def test_a_partial_upload_left_by_a_sigkill_is_gone_after_the_next_start(tmp_pat
         first.process.wait()
         sender.close()
         assert partial[0].exists()  # left behind
-    finally:
-        if first.process.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-            first.process.wait()
-    second = start("second.log")
-    try:
+    with console_script(data, tmp_path / "second.log", {"GRADIENT_JOB_WORKERS": "0"}) as second:
         assert not partial[0].exists()
         assert "removed 1 temporary files and folders left by stopped processes" in second.log()
-    finally:
-        os.killpg(second.pid, signal.SIGTERM)
-        second.process.wait(30)

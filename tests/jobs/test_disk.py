@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.jobs.conftest import FAST, REFERENCE, Deployment, wait_for
+from tests.jobs.conftest import FAST, REFERENCE, Deployment, deployed, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -47,17 +47,8 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 def deployment(tmpfs: Path) -> Iterator[Deployment]:
     env = {**FAST, **REFERENCE, "GRADIENT_DATA_DIR": str(tmpfs), "GRADIENT_MIN_FREE_DISK_BYTES": str(4 * 1024 * 1024)}
-    d = Deployment("embedded", env, tmpfs, log_dir=tmpfs.parent)  # the logs on another disk than the one filled
-    try:
-        d.server = d.stack.enter_context(d.web())
-        d.start_worker()
+    with deployed(Deployment("embedded", env, tmpfs, log_dir=tmpfs.parent)) as d:  # the logs on another disk than the one filled
         yield d
-    except BaseException:
-        print(d.logs()[-5000:])
-        raise
-    finally:
-        d.stop()
-        print(d.logs()[-3000:])
 
 
 def fill(path: Path) -> Path:
@@ -140,9 +131,7 @@ def test_a_full_disk_is_a_507_and_a_running_job_waits_then_finishes_bit_for_bit(
 def test_a_write_that_fails_on_enospc_anyway_is_a_507_and_leaves_nothing(tmpfs: Path) -> None:
     """With no reserve (min_free_disk_bytes 0) the check passes, so the write itself meets the full disk."""
     env = {**FAST, "GRADIENT_DATA_DIR": str(tmpfs), "GRADIENT_MIN_FREE_DISK_BYTES": "0"}
-    d = Deployment("embedded", env, tmpfs, log_dir=tmpfs.parent)
-    try:
-        d.server = d.stack.enter_context(d.web())
+    with deployed(Deployment("embedded", env, tmpfs, log_dir=tmpfs.parent), workers=0) as d:
         filler = fill(tmpfs / "filler")
         assert filler.stat().st_size > 40 * 1024 * 1024
         data = npz(X, T)  # 1.6 MB: more than is free
@@ -152,8 +141,6 @@ def test_a_write_that_fails_on_enospc_anyway_is_a_507_and_leaves_nothing(tmpfs: 
             assert leftovers(tmpfs) == []
         filler.unlink()
         assert upload(d, data).status_code == 201
-    finally:
-        d.stop()
 
 
 def test_the_fill_helper_really_fills(tmpfs: Path) -> None:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -16,29 +13,14 @@ import pytest
 
 from tests.jobs.conftest import FAST, REFERENCE, wait_for
 from tests.jobs.test_trainings import N, T, X, request, tensor
-from tests.server import ROOT, ServerProcess, _wait_ready, free_port
+from tests.server import ServerProcess, console_script
 
 pytestmark = pytest.mark.slow
 
 
-@contextmanager
-def service(data_dir: Path, log_name: str) -> Iterator[ServerProcess]:
-    """``python -m service.cli`` in a process group of its own (web and job workers), on ``data_dir``."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **FAST, **REFERENCE, "GRADIENT_DATA_DIR": str(data_dir), "GRADIENT_DRAIN_SECONDS": "0"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log_path = data_dir / log_name
-    cmd = [sys.executable, "-m", "service.cli", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = ServerProcess(f"http://127.0.0.1:{port}", port, process, log_path)
-    try:
-        _wait_ready(server, 60)
-        yield server
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(30)
+def service(data_dir: Path, log_name: str) -> AbstractContextManager[ServerProcess]:
+    """The console script on ``data_dir`` (web and its job worker), in a process group of its own."""
+    return console_script(data_dir, data_dir / log_name, {**FAST, **REFERENCE})
 
 
 def test_killing_the_process_group_and_starting_again_resumes_every_job(tmp_path: Path) -> None:

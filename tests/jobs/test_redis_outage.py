@@ -20,7 +20,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.jobs.conftest import FAST, REFERENCE, Deployment, wait_for
+from tests.jobs.conftest import FAST, REFERENCE, Deployment, deployed, wait_for
 from tests.jobs.test_trainings import T, X, request, tensor
 from tests.server import free_port
 
@@ -80,15 +80,9 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def deployment(redis_server: RedisServer, tmp_path: Path) -> Iterator[Deployment]:
     env = {**FAST, **REFERENCE, "GRADIENT_DATA_DIR": str(tmp_path / "data"), "GRADIENT_JOBS_BACKEND": "redis"}
-    d = Deployment("redis", {**env, "GRADIENT_REDIS_URL": redis_server.url}, tmp_path / "data", log_dir=tmp_path)
     (tmp_path / "data").mkdir()
-    try:
-        d.server = d.stack.enter_context(d.web())
-        d.start_worker()
+    with deployed(Deployment("redis", {**env, "GRADIENT_REDIS_URL": redis_server.url}, tmp_path / "data", log_dir=tmp_path)) as d:
         yield d
-    finally:
-        d.stop()
-        print(d.logs()[-4000:])
 
 
 def problem(r: httpx.Response) -> dict[str, Any]:

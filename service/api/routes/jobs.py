@@ -23,6 +23,9 @@ from service.schemas.jobs import Metrics, StepEvent, TrainingJob, TrainingList, 
 from service.schemas.responses import dump
 from service.schemas.training import TrainResponse
 
+#: The largest step a stream may start after: more than any job has (a larger number does not fit the stores' integers).
+MAX_STEP = 2**53
+
 router = APIRouter(prefix="/v1", tags=["training jobs"], responses=RESOURCE_ERROR_RESPONSES)
 
 
@@ -101,14 +104,15 @@ async def training_events(
     request: Request,
     tenant: Tenant,
     job_id: str,
-    after: Annotated[int, Query(ge=0, description="start after this step (as Last-Event-ID)")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_STEP, description="start after this step (as Last-Event-ID)")] = 0,
 ) -> Response:
     """An event per step (`id:` = step, data `{step, epoch, loss}`), then an `end` event with the job; `Last-Event-ID` resumes.
 
     `Accept: application/x-ndjson` gives the same events as JSON lines.
     """
     last = request.headers.get("last-event-id", "")
-    return await stream_events(tenant, job_id, int(last) if last.isdigit() else after, request.headers.get("accept"))
+    resume = int(last) if last.isdigit() and len(last) < 19 else after  # a Last-Event-ID this service did not send: ignored
+    return await stream_events(tenant, job_id, min(resume, MAX_STEP), request.headers.get("accept"))
 
 
 @router.get("/trainings/{job_id}/metrics", response_model=Metrics, operation_id="training_metrics", summary="A training job's loss history")
