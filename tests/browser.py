@@ -24,10 +24,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
+
+if TYPE_CHECKING:
+    from tests.server import ServerProcess
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -170,3 +174,14 @@ def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
     """Send ``sig`` to Chromium and every helper process it started (its process group); nothing if it is gone."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
+
+
+def foreign_requests(page: Page, server: ServerProcess) -> list[str]:
+    """Every request to another host the page tried (data: and blob: URLs stay in the page), also those that the
+    page's Content-Security-Policy refused: a page that asks for one is broken offline (and shows a console error)."""
+    own = urlsplit(server.url).netloc
+    return [u for u in page.requested if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != own]
+
+
+def js(value: str) -> str:
+    return json.dumps(value)

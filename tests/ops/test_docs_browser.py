@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser import Page, chromium_page, chromium_path
+from tests.browser import Page, chromium_page, chromium_path, foreign_requests, js
 from tests.server import ROOT, ServerProcess
 
 OUTPUT = ROOT / "test-output"
@@ -25,17 +24,6 @@ pytestmark = [
         reason="chromium is not installed: apt-get install chromium (.ci/run installs it)",
     ),
 ]
-
-
-def foreign_requests(page: Page, server: ServerProcess) -> list[str]:
-    """Every request to another host the page tried (data: and blob: URLs stay in the page), also those that the
-    page's Content-Security-Policy refused: a page that asks for one is broken offline (and shows a console error)."""
-    own = urlsplit(server.url).netloc
-    return [u for u in page.requested if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != own]
-
-
-def js(value: str) -> str:
-    return json.dumps(value)
 
 
 def click(page: Page, selector: str) -> None:

@@ -4,7 +4,7 @@ At 1280×900 and 390×844: the page opens on the primer's network with Figure 6'
 of the defects of issue 22 is there (the copied-text box hidden, the diagram's text 11 px or more and its edge
 labels crossed by no other edge, its legend whole, the derivation's lines wrapping instead of scrolling, no element
 wider than the phone); axe-core (vendored, tests/vendor/axe-core) finds nothing serious or critical, on the
-primer's and the XOR preset (Mazur's: tests/ops/test_learn_presets_browser.py). Step and Train draw the loss curve
+primer's and the XOR preset (Mazur's: tests/pages/test_presets_browser.py). Step and Train draw the loss curve
 (log scale) and the link restores the same weights; a bad value shows the API's error next to its field and marks
 the loss, the derivation and the diagram stale; a click or Enter on a neuron, an edge or a line marks its step, the
 steps it depends on and the edges into it. Network events and console errors are recorded (tests/browser.py): no
@@ -20,8 +20,8 @@ import os
 import httpx
 import pytest
 
-from tests.browser import chromium_page, chromium_path
-from tests.ops.learn_helpers import (
+from tests.browser import chromium_page, chromium_path, foreign_requests, js
+from tests.pages.learn_helpers import (
     VIEWPORTS,
     axe_violations,
     click,
@@ -37,7 +37,6 @@ from tests.ops.learn_helpers import (
     weights,
     wider_than_the_viewport,
 )
-from tests.ops.test_docs_browser import foreign_requests, js
 from tests.server import ServerProcess, running_server
 
 W11 = '[data-pointer="/network/layers/0/weights/0/0"]'

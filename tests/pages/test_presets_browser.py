@@ -14,9 +14,8 @@ import os
 
 import pytest
 
-from tests.browser import Page, chromium_page, chromium_path
-from tests.ops.learn_helpers import VIEWPORTS, axe_violations, click, full_weights, loss, open_page, preset, settled, shot, text
-from tests.ops.test_docs_browser import foreign_requests
+from tests.browser import Page, chromium_page, chromium_path, foreign_requests
+from tests.pages.learn_helpers import VIEWPORTS, axe_violations, click, full_weights, loss, open_page, preset, settled, shot, text
 from tests.server import ServerProcess
 
 pytestmark = [
