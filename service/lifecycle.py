@@ -26,7 +26,6 @@ from types import FrameType
 
 from fastapi import FastAPI
 
-from service.api import parsing
 from service.config import get_settings
 
 log = logging.getLogger("service.lifecycle")
@@ -68,10 +67,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Ready once started; not ready from the first SIGTERM (or the end of the lifespan)."""
     lifecycle: Lifecycle = app.state.lifecycle
     undo = _drain_on_sigterm(lifecycle, get_settings().drain_seconds)
-    await asyncio.to_thread(parsing.warm_up)  # the parse process for large bodies, started before the first one
     lifecycle.ready = True
     try:
         yield
     finally:
         lifecycle.ready = False
-        undo()  # the parse process stays for the process's next app (tests); it ends with the process
+        undo()
