@@ -5,7 +5,8 @@
 A probe asks ``GET /livez`` every 10 ms on its own connection while one client posts, one after the
 other, the bodies that cost the parse the most: 32 MiB of one-character numbers (16M of them;
 the request is then over max_batch_rows, a 422 once parsed) and a valid forward pass of ~28 MiB
-(1M 17-digit weights, the most the limits allow, and 1M inputs). Prints the probe's max and p99 per body, and the request's own time beside them.
+(1M 17-digit weights, the most the limits allow, and 1M inputs). Prints the probe's max and p99
+per body, and the request's own time beside them.
 """
 
 from __future__ import annotations

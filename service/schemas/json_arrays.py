@@ -256,6 +256,8 @@ def _buffer(parser: simdjson.Parser, text: bytes) -> Array | None:
     """``text`` (a JSON array of numbers) as float64, or None if simdjson refuses it or a number is not finite."""
     try:
         doc = parser.parse(text)
+        if not isinstance(doc, simdjson.Array):
+            return None
         values = np.frombuffer(doc.as_buffer(of_type="d"), dtype=np.float64)
         del doc  # the parser is reused: no proxy may outlive its document
     except (ValueError, TypeError, RuntimeError):
@@ -429,7 +431,7 @@ def validate_json(body: bytes | bytearray, model: type[M]) -> M:
         try:
             value = model.model_validate_json(skeleton, context={SCAN_CONTEXT: scan_})
         except ValidationError as exc:
-            errors = exc.errors(include_url=False)
+            errors: list[dict[str, Any]] = [dict(e) for e in exc.errors(include_url=False)]
             bad_json = next((e for e in errors if e["type"] == "json_invalid"), None)
             if bad_json is not None or scan_.syntax is not None:
                 message = None if bad_json is None else str(bad_json.get("ctx", {}).get("error", ""))

@@ -77,7 +77,7 @@ def _placeholder_schema(ndims: tuple[int, ...]) -> core_schema.CoreSchema:
     def resolve(value: str, info: ValidationInfo) -> Array:
         scan = info.context.get(SCAN_CONTEXT) if isinstance(info.context, dict) else None
         k = scan.index(value) if isinstance(scan, Scan) and value.startswith(PLACEHOLDER_PREFIX) else None
-        if k is None:
+        if k is None or not isinstance(scan, Scan):
             raise PydanticCustomError(NOT_A_PLACEHOLDER, "is not an array")
         block = scan.blocks[k]
         if block.ndim not in ndims:
@@ -86,8 +86,9 @@ def _placeholder_schema(ndims: tuple[int, ...]) -> core_schema.CoreSchema:
         scan.used.add(k)
         if block.ragged is not None:
             raise _ragged(*block.ragged)
-        assert block.array is not None
-        return block.array
+        array: Array | None = block.array
+        assert array is not None
+        return array
 
     return core_schema.with_info_after_validator_function(resolve, core_schema.str_schema(strict=True))
 
@@ -197,6 +198,7 @@ class _Tensor:
         matrix = core_schema.no_info_after_validator_function(_to_matrix, _matrix_schema())
         tensor = core_schema.no_info_after_validator_function(_tensor_array, handler.generate_schema(_MODELS[self.form]))
         lists: tuple[core_schema.CoreSchema, str]
+        ndims: tuple[int, ...]
         if self.form == "vector":
             lists, ndims = (vector, VECTOR), (1,)
         elif self.form == "matrix":
