@@ -72,7 +72,7 @@ class Block:
     end: int
     path: tuple[str | int, ...]
     ndim: int  # 1: a vector; 2: a matrix (rows)
-    array: Array | None = None  # the numbers, when all are good (vector: K; matrix: rows × columns)
+    array: Array | None = field(default=None, repr=False)  # the numbers, when all are good (vector: K; matrix: rows × columns)
     ragged: tuple[int, int, int] | None = None  # (row, found, expected): rows differ in length, every number good
     replay: bytes | None = None  # the smallest JSON with the first bad element, for pydantic to judge
     shift: tuple[int, ...] = ()  # where the replay's first element is in the array: (row, column) or (index,)
@@ -91,7 +91,7 @@ class SyntaxProblem:
 class Scan:
     """A body split into its skeleton (validated by pydantic) and its blocks of numbers."""
 
-    body: bytes | bytearray
+    body: bytes | bytearray = field(repr=False)
     nonce: str
     blocks: list[Block] = field(default_factory=list)
     syntax: SyntaxProblem | None = None
