@@ -87,10 +87,10 @@ def _exchange(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple
 
 
 @contextmanager
-def serve(workers: int, blas_threads: int) -> Iterator[Server]:
-    """Start the server as the console script does (``service.cli``), on a free loopback port; stop it afterwards."""
+def serve(workers: int, blas_threads: int, app: str = "benchmarks.app:app") -> Iterator[Server]:
+    """Start ``app`` as the console script starts the service (``service.cli``), on a free loopback port; stop it afterwards."""
     port = _free_port()
-    launch = "import sys; from service.cli import main; main(sys.argv[1:], app='benchmarks.app:app')"
+    launch = f"import sys; from service.cli import main; main(sys.argv[1:], app={app!r})"
     command = [sys.executable, "-c", launch, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--blas-threads", str(blas_threads), "--log-level", "warning"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
