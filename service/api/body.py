@@ -21,6 +21,7 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
 from service.api.gate import gate, receiving
 from service.api.memory import memory, numbers_in
@@ -108,11 +109,19 @@ async def _within_limit(
 
 
 async def _read(request: Request, limit: int, body: bytearray, name: str = "max_body_bytes") -> None:
-    """Append the body to ``body`` as it arrives (413 past ``limit`` bytes)."""
-    async for chunk in request.stream():
+    """Append the body to ``body`` as it arrives (413 past ``limit`` bytes). ASGI messages are read directly:
+    Starlette's ``request.stream()`` is an async generator, a few µs more for every request."""
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         if len(body) + len(chunk) > limit:
             raise too_large(limit, len(body) + len(chunk), name=name)
         body += chunk
+        if not message.get("more_body", False):
+            return
 
 
 def _timed_out(body: bytearray | int, seconds: float, declared: int | None, name: str = "body_timeout_seconds") -> BodyTimeout:

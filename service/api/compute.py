@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import orjson
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -30,6 +31,16 @@ R = TypeVar("R")
 #: A route's handler (service/handlers/): the validated request and the deadline's checkpoint in, the response body
 #: (a JSON document, or a file) out.
 Handler = Callable[[R, Checkpoint], dict[str, Any] | FileAnswer]
+
+
+class DirectRoute(APIRoute):
+    """A route whose endpoint takes the :class:`Request` and returns its :class:`Response` (every computing route does):
+    FastAPI's dependency solving and response serialization, which such an endpoint does not use, are skipped (~20 µs
+    a request). The OpenAPI document is built from the route's declaration as for any other."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return endpoint
 
 
 async def compute(request: Request, model: type[M], handler: Handler[M]) -> Response:

@@ -23,8 +23,6 @@ fit is told so (413), one that does not fit now gets 503 with ``Retry-After``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from weakref import WeakKeyDictionary
 
 from service.config import get_settings
@@ -79,8 +77,7 @@ class MemoryBudget:
                 [("", sent)],
             )
 
-    @contextmanager
-    def reserve(self, body_bytes: int, numbers: int) -> Iterator[None]:
+    def reserve(self, body_bytes: int, numbers: int) -> Reservation:
         """Hold the estimated peak of a body's computation for the block; 503 if it does not fit now, 413 if never."""
         self.check_fits(body_bytes, numbers)
         need = estimate(body_bytes, numbers)
@@ -92,10 +89,20 @@ class MemoryBudget:
                 retry_after=1,
             )
         self.used += need
-        try:
-            yield
-        finally:
-            self.used -= need
+        return Reservation(self, need)
+
+
+class Reservation:
+    """Memory held until the block ends (a plain class: no generator per request)."""
+
+    def __init__(self, budget: MemoryBudget, need: int) -> None:
+        self.budget, self.need = budget, need
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        self.budget.used -= self.need
 
 
 _budgets: WeakKeyDictionary[asyncio.AbstractEventLoop, MemoryBudget] = WeakKeyDictionary()
