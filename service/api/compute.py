@@ -16,7 +16,7 @@ from starlette.responses import Response
 from service import metrics
 from service.api import deadline
 from service.api.body import file_bytes, json_bytes
-from service.api.parsing import parse
+from service.api.parsing import parse_and_free
 from service.api.upload import form_file
 from service.config import get_settings
 from service.engine.arrays import Checkpoint, no_checkpoint
@@ -55,7 +55,7 @@ async def compute(request: Request, model: type[M], handler: Handler[M]) -> Resp
     ``max_compute_seconds`` have passed).
     """
     async with json_bytes(request) as body:
-        return await _answer(len(body), lambda: parse(body, model), handler)
+        return await _answer(len(body), lambda: parse_and_free(body, model), handler)
 
 
 async def compute_upload(request: Request, query: Q, handler: Handler[Upload[Q]]) -> Response:

@@ -20,3 +20,11 @@ M = TypeVar("M", bound=BaseModel)
 def parse(body: bytes | bytearray, model: type[M]) -> M:
     """``body`` validated as ``model``; a ValidationError becomes its domain error. Call it from a worker thread."""
     return validate_json(body, model)
+
+
+def parse_and_free(body: bytearray, model: type[M]) -> M:
+    """:func:`parse`, then the body's bytes are freed: from here on the request's arrays are all its computation holds
+    (for 17-digit numbers the JSON is 2.5 times their float64 arrays)."""
+    parsed = parse(body, model)
+    body.clear()
+    return parsed

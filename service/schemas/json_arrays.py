@@ -320,11 +320,21 @@ def _read_vector(body: bytes | bytearray, block: Block, parser: simdjson.Parser,
 
 def _read_matrix(body: bytes | bytearray, block: Block, rows: list[tuple[int, int]], parser: simdjson.Parser, scan_: Scan) -> None:
     """Read the rows ``body[q:r]`` of a matrix, several at a time: simdjson reads ``[[…],[…],…]`` and flattens it into one
-    buffer; the rows' lengths are its arrays' lengths (a slow row by row look only for a piece it refuses)."""
+    buffer; the rows' lengths are its arrays' lengths (a slow row by row look only for a piece it refuses). The numbers
+    go straight into the matrix, allocated once its width is known: no second copy of it."""
     widths: list[int] = []
-    pieces: list[Array] = []
+    out: Array | None = None
     bad = False
     k = 0
+
+    def store(first: int, values: Array) -> None:
+        nonlocal out
+        count = len(widths) - first
+        if out is None and not bad:
+            out = np.empty((len(rows), widths[0]))
+        if out is not None and values.size == count * out.shape[1] and all(w == out.shape[1] for w in widths[first:]):
+            out[first : first + count] = values.reshape(count, out.shape[1])
+
     while k < len(rows):
         first, size = k, 0
         while k < len(rows) and (k == first or size + rows[k][1] - rows[k][0] <= PIECE_BYTES):
@@ -334,7 +344,7 @@ def _read_matrix(body: bytes | bytearray, block: Block, rows: list[tuple[int, in
         if read is not None:
             values, lengths = read
             widths += lengths
-            pieces.append(values)
+            store(first, values)
             continue
         for row in range(first, k):  # which row, and what pydantic makes of it
             q, r = rows[row]
@@ -348,7 +358,7 @@ def _read_matrix(body: bytes | bytearray, block: Block, rows: list[tuple[int, in
                 bad = bad or one is None
             widths.append(body.count(b",", q, r) + 1 if one is None else len(one))
             if one is not None:
-                pieces.append(one)
+                store(row, one)
     block.numbers = sum(widths)
     if bad:
         return
@@ -357,7 +367,7 @@ def _read_matrix(body: bytes | bytearray, block: Block, rows: list[tuple[int, in
     if ragged is not None:
         block.ragged = (ragged[0], ragged[1], width)
     else:
-        block.array = (pieces[0] if len(pieces) == 1 else np.concatenate(pieces)).reshape(len(rows), width)
+        block.array = out
 
 
 def _rows(parser: simdjson.Parser, text: bytes) -> tuple[Array, list[int]] | None:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from service.api import deadline
 from service.api.body import REQUEST_MODELS, body_to_disk, json_bytes
 from service.api.gate import gate
-from service.api.parsing import parse
+from service.api.parsing import parse_and_free
 from service.api.problems import RESOURCE_ERROR_RESPONSES
 from service.config import get_settings
 from service.errors import UnsupportedMediaType
@@ -75,7 +75,7 @@ async def upload_dataset(request: Request) -> Response:
 
         def upload() -> tuple[dict[str, Any], bool]:
             with deadline.within(get_settings().dataset_body_timeout_seconds):
-                return datasets.upload_json(parse(body, DatasetIn))
+                return datasets.upload_json(parse_and_free(body, DatasetIn))
 
         return _answer(*await run_in_threadpool(upload))
 
