@@ -1,6 +1,6 @@
 """Prometheus metrics: what is counted, and the two calls the rest of the code makes.
 
-Every HTTP request is measured by :class:`service.api.metrics_middleware.MetricsMiddleware`
+Every HTTP request is measured by :class:`service.middleware.front.FrontMiddleware`
 (route, status, latency, bytes in and out). Code deeper down reports two more things:
 
 - :func:`note_compute` — the seconds a computing route spent in its worker thread
