@@ -36,8 +36,8 @@ def bodies() -> dict[str, tuple[bytes, int]]:
     network = b'{"layers": [{"weights": ' + w + b', "activation": "tanh"}]}'
     network17 = b'{"layers": [{"weights": ' + w17 + b', "activation": "tanh"}]}'
     return {
-        "16M one-character numbers (422: over max_batch_rows)": (b'{"network": ' + network + b', "x": ' + x_one + b', "include": []}', 422),
-        "forward, 1M 17-digit weights and 1M four-digit inputs (200)": (
+        "16M 1-char numbers (a 422 once parsed)": (b'{"network": ' + network + b', "x": ' + x_one + b', "include": []}', 422),
+        "forward: 1M 17-digit weights, 1M inputs": (
             b'{"network": ' + network17 + b', "x": ' + x_four + b', "include": []}',
             200,
         ),

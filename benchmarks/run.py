@@ -241,9 +241,9 @@ def _print(values: dict[str, list[float]], rounds: int, gate: Counter[str], prob
         print(f"{target.label:<60}{_spread(values[key]):<22}{sign} {target.bound:<6}{met}")
     answers = ", ".join(f"{n} × {status}" for status, n in sorted(gate.items()))
     met = "yes" if {s.split()[0] for s in gate} == {"200", "503"} and all("Retry-After" in s for s in gate if s.startswith("503")) else "NO"
-    print(f"{'8 concurrent 6.7 MB 1-char train-steps, budget 300 MiB':<60}{answers:<45}some 200, the rest 503: {met}")
+    print(f"{'8 concurrent 6.7 MB 1-char train-steps, budget 300 MiB':<60}{answers}: {met}")
     for name, ms in probes.items():
-        print(f"{'/livez max during ' + name:<60}{ms:.0f} ms{'':<16}< 100 ms {'yes' if ms < 100 else 'NO'}")
+        print(f"{'/livez max, ' + name:<60}{f'{ms:.0f} ms':<22}< 100 ms {'yes' if ms < 100 else 'NO'}")
     print("\nmeasured (median [min–max])")
     print(f"  bare FastAPI route    {_spread(values['bare'], digits=0)} req/s")
     print(f"  primer /v1/backward   {_spread(values['primer'], digits=0)} req/s")

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from service import metrics
 from service.api import deadline
@@ -22,7 +23,7 @@ from service.config import get_settings
 from service.engine.arrays import Checkpoint, no_checkpoint
 from service.schemas.files import FileAnswer, Upload
 from service.schemas.network import Network
-from service.schemas.responses import dump
+from service.schemas.responses import dump, dump_pieces, has_large_array
 
 M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound=BaseModel)
@@ -85,7 +86,26 @@ def _response(answer: dict[str, Any] | FileAnswer) -> Response:
     if isinstance(answer, FileAnswer):
         disposition = {"Content-Disposition": f'attachment; filename="{answer.filename}"'} if answer.filename else {}
         return Response(answer.content, media_type=answer.media_type, headers=disposition)
+    if has_large_array(answer):
+        return PiecesResponse(dump_pieces(answer))
     return Response(dump(answer), media_type="application/json")
+
+
+class PiecesResponse(Response):
+    """A JSON answer sent as the pieces it was written in, one ASGI message each, with its whole length declared:
+    a large answer is held once, not also joined into one more copy (and not copied ~1 ms per MB)."""
+
+    media_type = "application/json"
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+        super().__init__(b"")
+        self.headers["content-length"] = str(sum(len(piece) for piece in pieces))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        for i, piece in enumerate(self.pieces):
+            await send({"type": "http.response.body", "body": piece, "more_body": i + 1 < len(self.pieces)})
 
 
 def _parameters(request: object) -> int | None:

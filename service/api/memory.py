@@ -43,10 +43,11 @@ def estimate(body_bytes: int, numbers: int = 0) -> int:
     return PEAK_FLOOR + PEAK_PER_BODY_BYTE * body_bytes + PEAK_PER_NUMBER * numbers
 
 
-def numbers_in(body: bytes | bytearray) -> int:
-    """About how many numbers a JSON body holds: its commas (every number but the last of an array has one), and
-    those of each binary tensor (``"b64": "…"``), by its length as float32 (an upper bound)."""
-    numbers = body.count(b",")
+def numbers_in(body: bytes | bytearray, commas: int | None = None) -> int:
+    """About how many numbers a JSON body holds: its commas (every number but the last of an array has one; ``commas``
+    if they were counted as the body arrived), and those of each binary tensor (``"b64": "…"``), by its length as
+    float32 (an upper bound)."""
+    numbers = body.count(b",") if commas is None else commas
     at = body.find(b'"b64"')
     while at >= 0:
         start = body.find(b'"', body.find(b":", at + 5) + 1)
