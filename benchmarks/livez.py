@@ -19,10 +19,9 @@ import httpx
 import numpy as np
 import orjson
 
-from tests.server import running_server
+from benchmarks.server import Server, serve
 
 MiB = 1 << 20
-JSON = {"content-type": "application/json"}
 
 
 def bodies() -> dict[str, tuple[bytes, int]]:
@@ -44,32 +43,37 @@ def bodies() -> dict[str, tuple[bytes, int]]:
     }
 
 
+def probe(server: Server, body: bytes) -> tuple[int, float, list[float]]:
+    """POST ``body`` to /v1/forward while /livez is asked every 10 ms: the status, the request's seconds, /livez's seconds."""
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def poll() -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+            while not done.is_set():
+                start = time.perf_counter()
+                client.get("/livez").raise_for_status()
+                latencies.append(time.perf_counter() - start)
+                time.sleep(0.01)
+
+    prober = threading.Thread(target=poll)
+    prober.start()
+    time.sleep(0.3)
+    start = time.perf_counter()
+    status, _ = server.post("/v1/forward", body)
+    took = time.perf_counter() - start
+    time.sleep(0.1)
+    done.set()
+    prober.join()
+    return status, took, latencies
+
+
 def main() -> None:
-    work = bodies()
-    with running_server({"GRADIENT_LOG_LEVEL": "warning"}) as server:
-        for name, (body, expected) in work.items():
+    with serve(1, 1) as server:
+        for name, (body, expected) in bodies().items():
             assert len(body) <= 32 * MiB, (name, len(body))
-            latencies: list[float] = []
-            done = threading.Event()
-
-            def poll(out: list[float] = latencies, stop: threading.Event = done) -> None:
-                with httpx.Client(base_url=server.url, timeout=10) as client:
-                    while not stop.is_set():
-                        start = time.perf_counter()
-                        client.get("/livez").raise_for_status()
-                        out.append(time.perf_counter() - start)
-                        time.sleep(0.01)
-
-            prober = threading.Thread(target=poll)
-            prober.start()
-            time.sleep(0.3)
-            start = time.perf_counter()
-            r = httpx.post(server.url + "/v1/forward", content=body, headers=JSON, timeout=120)
-            took = time.perf_counter() - start
-            time.sleep(0.1)
-            done.set()
-            prober.join()
-            assert r.status_code == expected, (name, r.status_code, r.text[:300])
+            status, took, latencies = probe(server, body)
+            assert status == expected, (name, status)
             ms = sorted(1000 * s for s in latencies)
             p99 = ms[int(0.99 * (len(ms) - 1))]
             print(

@@ -126,23 +126,7 @@ def _livez(threads: int) -> dict[str, float]:
     result = {}
     with serve(1, threads) as server:
         for name, (body, expected) in livez.bodies().items():
-            latencies: list[float] = []
-            done = threading.Event()
-
-            def poll(out: list[float] = latencies, stop: threading.Event = done) -> None:
-                with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
-                    while not stop.is_set():
-                        start = time.perf_counter()
-                        client.get("/livez").raise_for_status()
-                        out.append(time.perf_counter() - start)
-                        time.sleep(0.01)
-
-            prober = threading.Thread(target=poll)
-            prober.start()
-            time.sleep(0.2)
-            status, _ = server.post("/v1/forward", body)
-            done.set()
-            prober.join()
+            status, _, latencies = livez.probe(server, body)
             assert status == expected, (name, status)
             result[f"{name}, {len(body) / MiB:.0f} MiB"] = 1000 * max(latencies)
     return result
