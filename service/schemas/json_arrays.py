@@ -2,8 +2,8 @@
 
 A request of a large network is mostly numbers. Instead of letting pydantic build a Python
 list of Python floats for each matrix (≈ 40 B and 0.3 µs a number), :func:`scan` finds every
-array of numbers that is an object member's value (``"weights": [[…], …]``, ``"x": […]``) and
-converts it with simdjson (``Array.as_buffer``: C++ straight into a buffer of doubles, ~8 ns a
+array of numbers where the model has a vector or matrix (:func:`tensor_paths`: ``"weights": [[…], …]``,
+``"x": […]``) and converts it with simdjson (``Array.as_buffer``: C++ straight into a buffer of doubles, ~8 ns a
 one-character number, ~23 ns a 17-digit one), a piece of at most :data:`PIECE_BYTES` at a time.
 What is left, the *skeleton*, names the arrays by placeholders and is validated by pydantic as
 before (:mod:`service.schemas.tensor` resolves a placeholder to its array), so every rule of the
@@ -12,7 +12,11 @@ schemas — names, options, forms, shapes — is still pydantic's.
 Every client-visible behaviour is pydantic's own, by construction:
 
 - an array whose structure is not a plain vector or matrix of scalars (nesting, objects, strings
-  in a vector, a missing comma between rows …) stays in the skeleton verbatim;
+  in a vector, a missing comma between rows …), or that is not where the model has one, stays in
+  the skeleton verbatim;
+- a placeholder in a field of the other form (a matrix sent as a bias) is replaced by the array's
+  first element, which pydantic refuses as it would the whole array; one that no field took was
+  never validated (an item after a list's first bad one), as its array would not have been;
 - a matrix whose rows differ in length resolves to the same ``ragged_matrix`` error;
 - an array with a bad element (a string, a boolean, null, NaN, 1e400 …) is replaced by the
   smallest JSON that gives pydantic the same error: the row (or the piece of a vector) that holds
@@ -29,10 +33,13 @@ released often enough for /livez to answer while a 32 MiB body is read.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
+import types
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import numpy as np
 import orjson
@@ -42,7 +49,7 @@ from pydantic_core import SchemaValidator, core_schema
 
 from service.engine.arrays import Array
 from service.errors import ServiceError
-from service.schemas.validation import from_error_list, from_validation_error
+from service.schemas.validation import _not_a_placeholder, from_error_list, from_validation_error
 
 #: Text of one simdjson call: its tape (16 B a number) stays small, and no call holds the GIL for long.
 PIECE_BYTES = 256 * 1024
@@ -62,6 +69,57 @@ _POSITION = re.compile(r" at line (\d+) column (\d+)$")
 
 #: pydantic's schema of a JSON vector (service/schemas/tensor.py builds the same): strict finite floats, at least one.
 _ROW = SchemaValidator(core_schema.list_schema(core_schema.float_schema(strict=True, allow_inf_nan=False), min_length=1, fail_fast=True))
+
+
+class ArrayField:
+    """The mark of a field that may hold a placeholder: a vector or matrix (service/schemas/tensor.py's annotation)."""
+
+
+Path = tuple[str | int, ...]
+
+
+@functools.cache
+def tensor_paths(model: type[BaseModel]) -> frozenset[tuple[str, ...]]:
+    """The JSON paths at which ``model`` has a vector or matrix, ``*`` for any list index or object key.
+
+    Only arrays there are read into NumPy: any other array (a tensor's ``shape``, Adam's ``betas``, an unknown field)
+    stays for pydantic, so its errors are pydantic's own and nothing of it needs to be read again.
+    """
+    paths: set[tuple[str, ...]] = set()
+
+    def marked(metadata: Sequence[Any]) -> bool:
+        return any(isinstance(m, ArrayField) for m in metadata)
+
+    def walk(annotation: Any, prefix: tuple[str, ...], seen: frozenset[type]) -> None:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            inner, *metadata = get_args(annotation)
+            if marked(metadata):
+                paths.add(prefix)
+            else:
+                walk(inner, prefix, seen)
+        elif origin in (Union, types.UnionType):
+            for member in get_args(annotation):
+                walk(member, prefix, seen)
+        elif origin in (list, tuple, Sequence):
+            for item in get_args(annotation):
+                if item is not Ellipsis:
+                    walk(item, (*prefix, "*"), seen)
+        elif origin is dict:
+            walk(get_args(annotation)[1], (*prefix, "*"), seen)
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation not in seen:
+            for name, info in annotation.model_fields.items():
+                if marked(info.metadata):
+                    paths.add((*prefix, name))
+                else:
+                    walk(info.annotation, (*prefix, name), seen | {annotation})
+
+    walk(model, (), frozenset())
+    return frozenset(paths)
+
+
+def _at(path: Path, patterns: frozenset[tuple[str, ...]]) -> bool:
+    return any(len(p) == len(path) and all(q == "*" or q == part for q, part in zip(p, path, strict=True)) for p in patterns)
 
 
 @dataclass
@@ -139,8 +197,9 @@ class Scan:
         return b"".join(parts), shifts
 
 
-def scan(body: bytes | bytearray) -> Scan:
-    """The blocks of numbers of ``body`` (see the module docstring); nothing is raised for any input."""
+def scan(body: bytes | bytearray, paths: frozenset[tuple[str, ...]] | None = None) -> Scan:
+    """The blocks of numbers of ``body`` (see the module docstring), at ``paths`` only (:func:`tensor_paths`; None: at any
+    object member); nothing is raised for any input."""
     result = Scan(body, secrets.token_hex(8))
     parser = simdjson.Parser()
     stack: list[list[Any]] = []  # [kind, path element of the container, index (arrays)]
@@ -163,8 +222,8 @@ def scan(body: bytes | bytearray) -> Scan:
             pos = j
             continue
         if c in (0x5B, 0x7B):  # [ {
-            if c == 0x5B and stack and stack[-1][0] == "{" and key is not None:
-                path = (*_path(stack), key)
+            path = (*_path(stack), key) if c == 0x5B and stack and stack[-1][0] == "{" and key is not None else None
+            if path is not None and (paths is None or _at(path, paths)):
                 block = _block(body, i, path, parser, result)
                 if block is not None:
                     result.blocks.append(block)
@@ -454,7 +513,7 @@ def validate_json(body: bytes | bytearray, model: type[M]) -> M:
     error pydantic's own validation of the whole body gives (see the module docstring)."""
     if len(body) < SCAN_MIN_BYTES:
         return _pydantic(body, model)
-    scan_ = scan(body)
+    scan_ = scan(body, tensor_paths(model))
     if not scan_.blocks:
         return _pydantic(body, model)
     verbatim: set[int] = set()
@@ -471,12 +530,15 @@ def validate_json(body: bytes | bytearray, model: type[M]) -> M:
             if bad_json is not None or scan_.syntax is not None:
                 message = None if bad_json is None else str(bad_json.get("ctx", {}).get("error", ""))
                 raise _malformed(scan_, message, skeleton, shifts) from None
-            if not _judge_again(scan_, verbatim, replays):
+            if not _judge_again(scan_, verbatim, replays, _placeholders_in(errors, scan_)):
+                for error in errors:
+                    error.pop("input", None)
                 raise from_error_list(fix_locations(errors, scan_.blocks)) from None
             continue
         if scan_.syntax is not None:
             raise _malformed(scan_, None, skeleton, shifts)
-        if not _judge_again(scan_, verbatim, replays):
+        unused = {k for k in _placed(scan_, verbatim, replays) if k not in scan_.used}
+        if not _judge_again(scan_, verbatim, replays, unused):
             return value
 
 
@@ -487,18 +549,33 @@ def _pydantic(body: bytes | bytearray, model: type[M]) -> M:
         raise from_validation_error(exc) from None
 
 
-def _judge_again(scan_: Scan, verbatim: set[int], replays: dict[int, bytes]) -> bool:
-    """Put back, for pydantic to judge, the blocks whose placeholder no tensor field took: in a field of the other form,
-    their first element (where pydantic's error is); elsewhere (a field that is no array, one skipped after an error)
-    as they were sent. False if there is none."""
-    placed = {k for k, b in enumerate(scan_.blocks) if b.replay is None and k not in verbatim and k not in replays}
-    left = placed - scan_.used
-    for k in left:
-        if k in scan_.misfits:
-            replays[k] = _first_element(scan_, scan_.blocks[k])
-        else:
-            verbatim.add(k)
-    return bool(left)
+def _placed(scan_: Scan, verbatim: set[int], replays: dict[int, bytes]) -> set[int]:
+    """The blocks that are placeholders in the skeleton."""
+    return {k for k, b in enumerate(scan_.blocks) if b.replay is None and k not in verbatim and k not in replays}
+
+
+def _placeholders_in(errors: list[dict[str, Any]], scan_: Scan) -> set[int]:
+    """The blocks whose placeholder pydantic refused in a field of another kind (its error's input is the placeholder)."""
+    found = set()
+    for error in errors:
+        value = error.get("input")
+        k = scan_.index(value) if isinstance(value, str) and not _not_a_placeholder(error) else None
+        if k is not None:
+            found.add(k)
+    return found
+
+
+def _judge_again(scan_: Scan, verbatim: set[int], replays: dict[int, bytes], wrong: set[int]) -> bool:
+    """Put back, for pydantic to judge, the blocks whose placeholder was in the wrong place: in a field of the other form,
+    their first element (where pydantic's error is); ``wrong`` ones (a field that took the placeholder or refused it as no
+    array) as they were sent. False if there is none: a placeholder no field took was never validated (an item after a
+    list's first bad one, a member given twice), as its array would not have been."""
+    misfits = scan_.misfits & _placed(scan_, verbatim, replays)
+    for k in misfits:
+        replays[k] = _first_element(scan_, scan_.blocks[k])
+    again = (wrong - misfits) & _placed(scan_, verbatim, replays)
+    verbatim.update(again)
+    return bool(misfits or again)
 
 
 def _first_element(scan_: Scan, block: Block) -> bytes:

@@ -27,7 +27,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from service.engine.arrays import Array
 from service.schemas.base import WireModel
-from service.schemas.json_arrays import PLACEHOLDER_PREFIX, SCAN_CONTEXT, Scan
+from service.schemas.json_arrays import PLACEHOLDER_PREFIX, SCAN_CONTEXT, ArrayField, Scan
 from service.schemas.names import Dtype
 from service.schemas.validation import NOT_A_PLACEHOLDER, PLACEHOLDER
 
@@ -187,7 +187,7 @@ def _list_form(value: Any) -> str:
 _MODELS = {"vector": Base64Vector, "matrix": Base64Matrix, "points": Base64Points}
 
 
-class _Tensor:
+class _Tensor(ArrayField):
     """Annotation that makes a field an ndarray of the given form, sent as JSON arrays or as a binary tensor."""
 
     def __init__(self, form: str) -> None:

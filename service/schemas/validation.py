@@ -49,6 +49,7 @@ NOT_A_PLACEHOLDER = "array_placeholder"
 
 
 def _not_a_placeholder(error: dict[str, Any]) -> bool:
+    """An error of the placeholder form for a value that is none (the client's value: a list, or another string)."""
     return error["type"] in (NOT_A_PLACEHOLDER, "string_type") and PLACEHOLDER in error["loc"]
 
 

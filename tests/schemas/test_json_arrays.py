@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from service.errors import ServiceError
 from service.schemas import json_arrays
-from service.schemas.json_arrays import SCAN_MIN_BYTES, scan, validate_json
+from service.schemas.json_arrays import SCAN_MIN_BYTES, scan, tensor_paths, validate_json
 from service.schemas.requests import BackwardRequest, TrainStepRequest
 from service.schemas.trainings import DatasetIn
 from tests.helpers.problems import assert_response_problem
@@ -281,3 +281,44 @@ def test_a_forward_request_reads_its_arrays_once() -> None:
     assert W0.flags.writeable
     assert W0.dtype == np.float64
     np.testing.assert_array_equal(W0, W)
+
+
+def test_arrays_are_read_only_where_the_model_has_a_vector_or_matrix() -> None:
+    """tensor_paths comes from the schema (``*``: any index or key); an array elsewhere stays pydantic's to judge."""
+    assert tensor_paths(BackwardRequest) == {
+        ("network", "layers", "*", "weights"),
+        ("network", "layers", "*", "bias"),
+        ("x",),
+        ("t",),
+    }
+    assert tensor_paths(TrainStepRequest) - tensor_paths(BackwardRequest) == {
+        ("optimizer_state", "slots", "*", "*", "weights"),
+        ("optimizer_state", "slots", "*", "*", "bias"),
+    }
+    assert tensor_paths(DatasetIn) == {("x",), ("t",)}
+    body = STRUCTURES["an array as dtype"]
+    assert [b.path for b in scan(body, tensor_paths(BackwardRequest)).blocks] == [
+        ("network", "layers", 0, "weights"),
+        ("network", "layers", 0, "bias"),
+        ("x",),
+        ("t",),
+    ]
+    assert ("dtype",) in [b.path for b in scan(body).blocks]  # without the model's paths it would be read too
+
+
+def test_an_error_before_a_large_layer_does_not_read_that_layer_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Layer 0's activation is unknown, so pydantic skips layer 1 (fail_fast): its placeholder is never validated, and
+    the answer is pydantic's without putting layer 1's numbers back into the skeleton (no second parse of them)."""
+    layers = [{"weights": W.tolist(), "activation": "nope"}, {"weights": rng.standard_normal((64, 64)).tolist()}]
+    body = _with(_set(["network", "layers"], layers))
+    skeletons: list[frozenset[int]] = []
+    original = json_arrays.Scan.skeleton
+
+    def spy(self: json_arrays.Scan, verbatim: frozenset[int] = frozenset(), replays: Any = None) -> Any:
+        skeletons.append(verbatim)
+        return original(self, verbatim, replays)
+
+    monkeypatch.setattr(json_arrays.Scan, "skeleton", spy)
+    result = assert_as_pydantic(body)
+    assert result[0] == "error"
+    assert skeletons == [frozenset()]  # validated once, nothing put back
