@@ -16,6 +16,7 @@ several workers. Where there is no such handler (tests, other servers) it does n
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import threading
@@ -67,6 +68,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Ready once started; not ready from the first SIGTERM (or the end of the lifespan)."""
     lifecycle: Lifecycle = app.state.lifecycle
     undo = _drain_on_sigterm(lifecycle, get_settings().drain_seconds)
+    # What start-up built (modules, schemas, the app: ~77k objects) lives as long as the process: out of the collector's
+    # sight, a full collection (which requests' garbage triggers now and then) takes ~4 ms instead of ~65 ms, a pause
+    # every request and /livez waiting then would feel.
+    gc.collect()
+    gc.freeze()
     lifecycle.ready = True
     try:
         yield
