@@ -87,13 +87,15 @@ def _exchange(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple
 
 
 @contextmanager
-def serve(workers: int, blas_threads: int) -> Iterator[Server]:
-    """Start the server as the console script does (``service.cli``), on a free loopback port; stop it afterwards."""
+def serve(workers: int, blas_threads: int, app: str = "benchmarks.app:app", env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start ``app`` as the console script starts the service (``service.cli``), on a free loopback port; stop it afterwards.
+
+    No job worker runs beside it (training jobs are not what the benchmarks time); ``env`` adds settings."""
     port = _free_port()
-    launch = "import sys; from service.cli import main; main(sys.argv[1:], app='benchmarks.app:app')"
+    launch = f"import sys; from service.cli import main; main(sys.argv[1:], app={app!r})"
     command = [sys.executable, "-c", launch, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--blas-threads", str(blas_threads), "--log-level", "warning"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIENT_JOB_WORKERS": "0", **(env or {})}
     log = open(LOG, "ab")  # noqa: SIM115 (closed when the server stops) — the access log would drown the table
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Server(process, port, workers)

@@ -18,7 +18,7 @@ def available_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-#: What an idle worker and its parse processes hold (measured ~75 MiB and ~60 MiB each), left out of the default memory budget.
+#: What an idle worker holds (measured ~75 MiB) and room for its Python heap, left out of the default memory budget.
 WORKER_BASE_BYTES = 256 * 1024 * 1024
 
 _CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
@@ -91,7 +91,7 @@ class Settings(BaseSettings):
         description="bytes an imported archive (a .keras zip) may unpack to in all; a zip bomb is refused there (422)",
     )
 
-    # Slow and heavy clients (service/api/body.py, service/api/memory.py, service/api/parsing.py).
+    # Slow and heavy clients (service/api/body.py, service/api/memory.py).
     body_timeout_seconds: float = Field(
         10.0, gt=0, description="time a request's body may take to arrive, from its first byte on (408 and the connection closed after)"
     )
@@ -106,12 +106,6 @@ class Settings(BaseSettings):
         ge=0,
         description="memory the computations of one worker may use at once, by their estimated peak (503 with Retry-After when full, "
         "413 for a request that could never fit); 0: the cgroup's memory limit (else half the machine's memory) ÷ workers, less 256 MiB",
-    )
-    parse_in_process_bytes: int = Field(
-        256 * 1024,
-        ge=0,
-        description="bodies larger than this are parsed in a separate process, so that the parse (which holds the GIL) never "
-        "delays /livez or small requests; 0: parse every body in the worker",
     )
 
     # Time and concurrency (service/api/gate.py, service/api/deadline.py).
@@ -210,7 +204,7 @@ class Settings(BaseSettings):
 
     def memory_budget(self) -> int:
         """``memory_budget_bytes``, or else the cgroup's memory limit (else half the machine's memory) ÷ workers,
-        less what an idle worker and its parse process hold (at least 64 MiB)."""
+        less what an idle worker holds (at least 64 MiB)."""
         if self.memory_budget_bytes:
             return self.memory_budget_bytes
         total = cgroup_memory_limit() or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2

@@ -1,7 +1,7 @@
 """Structured logs: one JSON object per line, each carrying the id of the request it belongs to.
 
 The request id lives in a context variable set by
-:class:`service.middleware.request_id.RequestIdMiddleware`; worker threads
+:class:`service.middleware.front.FrontMiddleware`; worker threads
 started with ``run_in_threadpool`` inherit it, so the engine's logs carry it too.
 """
 

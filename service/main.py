@@ -8,7 +8,6 @@ from fastapi import FastAPI
 
 from service import __version__
 from service.api import openapi
-from service.api.metrics_middleware import MetricsMiddleware
 from service.api.problems import install as install_error_handlers
 from service.api.routes import catalog, compute, datasets, docs, explain, gradcheck, health, jobs, learn, limits
 from service.api.routes import interop as interop_routes
@@ -67,7 +66,6 @@ def create_app() -> FastAPI:
     app.include_router(limits.router)
     docs.install(app)
     learn.install(app)
-    app.add_middleware(MetricsMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

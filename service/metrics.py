@@ -1,6 +1,6 @@
 """Prometheus metrics: what is counted, and the two calls the rest of the code makes.
 
-Every HTTP request is measured by :class:`service.api.metrics_middleware.MetricsMiddleware`
+Every HTTP request is measured by :class:`service.middleware.front.FrontMiddleware`
 (route, status, latency, bytes in and out). Code deeper down reports two more things:
 
 - :func:`note_compute` — the seconds a computing route spent in its worker thread
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -82,18 +83,52 @@ def count_rejection(limit: str) -> None:
     REJECTIONS.labels(limit=limit).inc()
 
 
+@dataclass(frozen=True)
+class _RouteSeries:
+    """The labelled series of one route and method: ``labels()`` validates and locks on every call, so it is called
+    once per route (the labels are route templates, so they are few)."""
+
+    latency: Any
+    request_bytes: Any
+    response_bytes: Any
+    requests: dict[int, Any]  # by status
+    reported: dict[str, Any]  # compute seconds and parameters, each from its first sample (a series appears with it)
+
+
+_series: dict[tuple[str, str], _RouteSeries] = {}
+
+
+def _route_series(route: str, method: str) -> _RouteSeries:
+    series = _series.get((route, method))
+    if series is None:
+        series = _series[route, method] = _RouteSeries(
+            LATENCY.labels(route=route, method=method),
+            REQUEST_BYTES.labels(route=route),
+            RESPONSE_BYTES.labels(route=route),
+            {},
+            {},
+        )
+    return series
+
+
 def observe(
     route: str, method: str, status: int, seconds: float, request_bytes: int, response_bytes: int, measures: RequestMeasures
 ) -> None:
     """Record one answered request."""
-    REQUESTS.labels(route=route, method=method, status=str(status)).inc()
-    LATENCY.labels(route=route, method=method).observe(seconds)
-    REQUEST_BYTES.labels(route=route).observe(request_bytes)
-    RESPONSE_BYTES.labels(route=route).observe(response_bytes)
-    if measures.compute_seconds is not None:
-        COMPUTE.labels(route=route).observe(measures.compute_seconds)
-    if measures.parameters is not None:
-        PARAMETERS.labels(route=route).observe(measures.parameters)
+    series = _route_series(route, method)
+    requests = series.requests.get(status)
+    if requests is None:
+        requests = series.requests[status] = REQUESTS.labels(route=route, method=method, status=str(status))
+    requests.inc()
+    series.latency.observe(seconds)
+    series.request_bytes.observe(request_bytes)
+    series.response_bytes.observe(response_bytes)
+    for histogram, value in ((COMPUTE, measures.compute_seconds), (PARAMETERS, measures.parameters)):
+        if value is not None:
+            child = series.reported.get(histogram._name)
+            if child is None:
+                child = series.reported[histogram._name] = histogram.labels(route=route)
+            child.observe(value)
 
 
 def exposition() -> tuple[bytes, str]:

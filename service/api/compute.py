@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from service import metrics
 from service.api import deadline
 from service.api.body import file_bytes, json_bytes
-from service.api.parsing import parse
+from service.api.parsing import parse_and_free
 from service.api.upload import form_file
 from service.config import get_settings
 from service.engine.arrays import Checkpoint
 from service.schemas.files import FileAnswer, Upload
 from service.schemas.network import Network
-from service.schemas.responses import dump
+from service.schemas.responses import dump, dump_pieces, has_large_array
 
 M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound=BaseModel)
@@ -29,6 +31,16 @@ R = TypeVar("R")
 #: A route's handler (service/handlers/): the validated request and the deadline's checkpoint in, the response body
 #: (a JSON document, or a file) out.
 Handler = Callable[[R, Checkpoint], dict[str, Any] | FileAnswer]
+
+
+class DirectRoute(APIRoute):
+    """A route whose endpoint takes the :class:`Request` and returns its :class:`Response` (every computing route does):
+    FastAPI's dependency solving and response serialization, which such an endpoint does not use, are skipped (~20 µs
+    a request). The OpenAPI document is built from the route's declaration as for any other."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return endpoint
 
 
 async def compute(request: Request, model: type[M], handler: Handler[M]) -> Response:
@@ -43,7 +55,7 @@ async def compute(request: Request, model: type[M], handler: Handler[M]) -> Resp
     ``max_compute_seconds`` have passed).
     """
     async with json_bytes(request) as body:
-        return await _answer(len(body), lambda: parse(body, model), handler)
+        return await _answer(len(body), lambda: parse_and_free(body, model), handler)
 
 
 async def compute_upload(request: Request, query: Q, handler: Handler[Upload[Q]]) -> Response:
@@ -73,7 +85,26 @@ def _response(answer: dict[str, Any] | FileAnswer) -> Response:
     if isinstance(answer, FileAnswer):
         disposition = {"Content-Disposition": f'attachment; filename="{answer.filename}"'} if answer.filename else {}
         return Response(answer.content, media_type=answer.media_type, headers=disposition)
+    if has_large_array(answer):
+        return PiecesResponse(dump_pieces(answer))
     return Response(dump(answer), media_type="application/json")
+
+
+class PiecesResponse(Response):
+    """A JSON answer sent as the pieces it was written in, one ASGI message each, with its whole length declared:
+    a large answer is held once, not also joined into one more copy (and not copied ~1 ms per MB)."""
+
+    media_type = "application/json"
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+        super().__init__(b"")
+        self.headers["content-length"] = str(sum(len(piece) for piece in pieces))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        for i, piece in enumerate(self.pieces):
+            await send({"type": "http.response.body", "body": piece, "more_body": i + 1 < len(self.pieces)})
 
 
 def _parameters(request: object) -> int | None:

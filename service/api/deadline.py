@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 from service.errors import TimedOut
@@ -21,22 +19,25 @@ _deadline: ContextVar[float] = ContextVar("deadline", default=math.inf)
 _budget: ContextVar[float] = ContextVar("budget", default=math.inf)
 
 
-@contextmanager
-def within(seconds: float) -> Iterator[None]:
+def within(seconds: float) -> until:
     """Run the block with a deadline ``seconds`` from now (in this thread's context)."""
-    with until(time.monotonic() + seconds, seconds):
-        yield
+    return until(time.monotonic() + seconds, seconds)
 
 
-@contextmanager
-def until(at: float, seconds: float) -> Iterator[None]:
-    """Run the block with the deadline ``at`` (time.monotonic), which is ``seconds`` after the work began."""
-    tokens = _deadline.set(at), _budget.set(seconds)
-    try:
-        yield
-    finally:
-        _deadline.reset(tokens[0])
-        _budget.reset(tokens[1])
+class until:
+    """Run the block with the deadline ``at`` (time.monotonic), which is ``seconds`` after the work began.
+
+    A plain class, not a generator: every computing request enters one."""
+
+    def __init__(self, at: float, seconds: float) -> None:
+        self.at, self.seconds = at, seconds
+
+    def __enter__(self) -> None:
+        self.tokens = _deadline.set(self.at), _budget.set(self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        _deadline.reset(self.tokens[0])
+        _budget.reset(self.tokens[1])
 
 
 def remaining() -> float:

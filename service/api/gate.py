@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from weakref import WeakKeyDictionary
 
 from service.config import get_settings
@@ -28,23 +28,37 @@ class Gate:
         self.inside = 0
         self._semaphore = asyncio.Semaphore(running)
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    def slot(self) -> _Slot:
         """Hold one of the running slots for the block; 503 if the queue is full or the wait too long."""
-        if self.inside >= self.capacity:
+        return _Slot(self)
+
+
+class _Slot:
+    """:meth:`Gate.slot`: a plain class, not a generator: entering a free gate costs a few attribute updates."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    async def __aenter__(self) -> None:
+        gate = self.gate
+        if gate.inside >= gate.capacity:
             raise overloaded(1, "all computation slots are busy and the queue is full")
-        self.inside += 1
+        gate.inside += 1
         try:
-            try:
-                await asyncio.wait_for(self._semaphore.acquire(), self.wait_seconds)
-            except TimeoutError:
-                raise overloaded(self.wait_seconds, "no computation slot became free in time") from None
-            try:
-                yield
-            finally:
-                self._semaphore.release()
-        finally:
-            self.inside -= 1
+            if gate._semaphore.locked():  # wait, within the limit (a free slot is taken without a timer)
+                await asyncio.wait_for(gate._semaphore.acquire(), gate.wait_seconds)
+            else:
+                await gate._semaphore.acquire()
+        except TimeoutError:
+            gate.inside -= 1
+            raise overloaded(gate.wait_seconds, "no computation slot became free in time") from None
+        except BaseException:
+            gate.inside -= 1
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.gate._semaphore.release()
+        self.gate.inside -= 1
 
 
 def overloaded(retry_after: float, why: str) -> Overloaded:
@@ -102,8 +116,7 @@ class Receiving:
 _receiving: WeakKeyDictionary[asyncio.AbstractEventLoop, Receiving] = WeakKeyDictionary()
 
 
-@asynccontextmanager
-async def receiving(declared: int | None) -> AsyncIterator[None]:
+def receiving(declared: int | None) -> AbstractAsyncContextManager[None]:
     """Room to receive a body of this declared size (None: unknown, so ``max_body_bytes``); small bodies need none.
 
     A body larger than ``small_body_bytes`` waits while ``max_receiving_bytes`` are being received by others
@@ -111,10 +124,19 @@ async def receiving(declared: int | None) -> AsyncIterator[None]:
     """
     s = get_settings()
     if declared is not None and declared <= s.small_body_bytes:
-        yield
-        return
+        return _NO_ROOM_NEEDED
     loop = asyncio.get_running_loop()
     if loop not in _receiving:
         _receiving[loop] = Receiving(s.max_receiving_bytes)
-    async with _receiving[loop].room(declared if declared is not None else s.max_body_bytes):
-        yield
+    return _receiving[loop].room(declared if declared is not None else s.max_body_bytes)
+
+
+class _NoRoomNeeded:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_ROOM_NEEDED = _NoRoomNeeded()

@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from service.api import deadline
 from service.api.body import json_bytes
-from service.api.parsing import parse
+from service.api.parsing import parse_and_free
 from service.api.problems import problem_body
 from service.config import get_settings
 from service.engine.arrays import Checkpoint
@@ -73,7 +73,7 @@ async def stream(request: Request, model: type[M], events: Callable[[M, Checkpoi
 
         def start() -> Iterator[dict[str, Any]]:
             with deadline.until(at, seconds):
-                it = events(parse(body, model), deadline.checkpoint)
+                it = events(parse_and_free(body, model), deadline.checkpoint)
                 return chain([next(it)], _within(at, seconds, it))
 
         started = await run_in_threadpool(start)

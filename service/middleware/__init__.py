@@ -8,12 +8,12 @@ from starlette.middleware.cors import CORSMiddleware
 from service.config import Settings
 from service.middleware.api_key import ApiKeyMiddleware
 from service.middleware.content_encoding import ContentEncodingMiddleware
-from service.middleware.request_id import RequestIdMiddleware
+from service.middleware.front import FrontMiddleware
 from service.tenants import Keyring
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the middleware; a request passes request id → CORS → API key → content encoding → routes."""
+    """Add the middleware; a request passes request id and metrics (one layer) → CORS → API key → content encoding → routes."""
     app.add_middleware(
         ContentEncodingMiddleware,
         max_bytes=settings.max_body_bytes,
@@ -29,4 +29,4 @@ def install(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Content-Type", "Content-Encoding", "Authorization", "X-API-Key", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(FrontMiddleware)

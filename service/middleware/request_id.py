@@ -1,16 +1,16 @@
-"""Request ids: ``X-Request-ID`` taken from the client (if it is a sane token) or generated, echoed, logged."""
+"""Request ids: ``X-Request-ID`` taken from the client (if it is a sane token) or generated, echoed, logged.
+
+:class:`service.middleware.front.FrontMiddleware` sets it, echoes it and logs each request with these two functions.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
 
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from service.logs import request_id
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
 log = logging.getLogger("service.access")
 
@@ -18,39 +18,23 @@ HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
-class RequestIdMiddleware:
-    """Sets :data:`service.logs.request_id`, adds ``X-Request-ID`` to the response and logs one line per request."""
+def request_id_of(scope: Scope) -> str:
+    """The client's ``X-Request-ID`` if it is a sane token, else a new one (arbitrary text is never echoed or logged)."""
+    sent = Headers(scope=scope).get(HEADER, "")
+    return sent if _SANE.fullmatch(sent) else uuid.uuid4().hex
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        sent = Headers(scope=scope).get(HEADER, "")
-        rid = sent if _SANE.fullmatch(sent) else uuid.uuid4().hex  # never echo arbitrary text into headers and logs
-        request_id.set(rid)  # not reset: the 500 handler, outside this middleware, still reads it
-        status = 500
-        start = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message).append(HEADER, rid)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(1000 * (time.perf_counter() - start), 2),
-                    "tenant": scope.get("state", {}).get("tenant"),  # set by the API-key middleware; never the key
-                },
-            )
+def log_request(scope: Scope, status: int, seconds: float) -> None:
+    """The request's one access-log line (its id comes from :data:`service.logs.request_id`; its tenant, if any, from the
+    API-key middleware: never the key)."""
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "request",
+            extra={
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(1000 * seconds, 2),
+                "tenant": scope.get("state", {}).get("tenant"),
+            },
+        )

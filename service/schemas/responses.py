@@ -221,18 +221,38 @@ def dump(body: dict[str, Any]) -> bytes:
     in pieces of at most ``_CHUNK`` numbers so that other threads run in between;
     a body whose arrays are all that small is written in one call.
     """
-    if not _has_large_array(body):
-        return orjson.dumps(body, option=_NUMPY)
-    return b"".join(_pieces(body))
+    return b"".join(dump_pieces(body))
 
 
-def _has_large_array(value: Any) -> bool:
+#: Bytes of small pieces gathered into one before it is sent: a large answer goes out in a few dozen messages.
+_GATHER = 1 << 20
+
+
+def dump_pieces(body: dict[str, Any]) -> list[bytes]:
+    """:func:`dump`'s bytes as the pieces they were written in (one for a small body), to be sent one after the other:
+    a large answer is then never also joined into one more copy of itself."""
+    if not has_large_array(body):
+        return [orjson.dumps(body, option=_NUMPY)]
+    pieces: list[bytes] = []
+    pending = bytearray()
+    for piece in _pieces(body):
+        pending += piece
+        if len(pending) >= _GATHER:
+            pieces.append(bytes(pending))
+            pending.clear()
+    if pending:
+        pieces.append(bytes(pending))
+    return pieces
+
+
+def has_large_array(value: Any) -> bool:
+    """Whether ``value`` holds an array of more than ``_CHUNK`` numbers (then it is written in pieces)."""
     if isinstance(value, np.ndarray):
         return bool(value.size > _CHUNK)
     if isinstance(value, dict):
-        return any(_has_large_array(item) for item in value.values())
+        return any(has_large_array(item) for item in value.values())
     if isinstance(value, list):
-        return any(_has_large_array(item) for item in value)
+        return any(has_large_array(item) for item in value)
     return False
 
 
@@ -266,8 +286,10 @@ __all__ = [
     "TrainStepResponse",
     "backward_body",
     "dump",
+    "dump_pieces",
     "encoded",
     "forward_body",
+    "has_large_array",
     "train_step_body",
     "with_extras",
 ]

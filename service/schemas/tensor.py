@@ -5,6 +5,8 @@ Every vector or matrix the service reads comes in one of two forms:
 - a JSON array (of numbers, or of equal-length rows of numbers), validated in
   pydantic-core (strict floats, no NaN/Infinity, no booleans or strings) and
   made a float64 array in the same pass: no second walk over Python lists;
+- in a large body, a placeholder string that :mod:`service.schemas.json_arrays` put where such an
+  array was, after reading it straight into NumPy (never sent by a client, never in the OpenAPI document);
 - a binary tensor ``{"dtype": "float32"|"float64", "shape": [...], "b64": "..."}``,
   the base64 (RFC 4648, padded, no line breaks) of the little-endian row-major
   bytes, read with ``np.frombuffer``: no copy, and float32 stays float32.
@@ -25,11 +27,14 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from service.engine.arrays import Array
 from service.schemas.base import WireModel
+from service.schemas.json_arrays import PLACEHOLDER_PREFIX, SCAN_CONTEXT, ArrayField, Scan
 from service.schemas.names import Dtype
+from service.schemas.validation import NOT_A_PLACEHOLDER, PLACEHOLDER
 
 #: Labels of a choice between wire forms are written <like-this>; they appear in
 #: pydantic's error locations and are dropped when those become JSON Pointers.
 VECTOR, MATRIX, POINTS, TENSOR = "<vector>", "<matrix>", "<points>", "<tensor>"
+
 
 #: The dtypes a binary tensor may have, with their little-endian NumPy types.
 DTYPES: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
@@ -50,16 +55,42 @@ def _to_vector(value: list[float]) -> Array:
     return np.array(value, dtype=np.float64)
 
 
+def _ragged(row: int, found: int, expected: int) -> PydanticCustomError:
+    return PydanticCustomError(
+        "ragged_matrix",
+        "row {row} has {found} entries but row 0 has {expected}; every row must have the same length",
+        {"row": row, "found": found, "expected": expected},
+    )
+
+
 def _to_matrix(value: list[list[float]]) -> Array:
     width = len(value[0])
     for i, row in enumerate(value):
         if len(row) != width:
-            raise PydanticCustomError(
-                "ragged_matrix",
-                "row {row} has {found} entries but row 0 has {expected}; every row must have the same length",
-                {"row": i, "found": len(row), "expected": width},
-            )
+            raise _ragged(i, len(row), width)
     return np.array(value, dtype=np.float64)
+
+
+def _placeholder_schema(ndims: tuple[int, ...]) -> core_schema.CoreSchema:
+    """A placeholder string, resolved to the array it stands for (ndim one of ``ndims``) by the scan in the context."""
+
+    def resolve(value: str, info: ValidationInfo) -> Array:
+        scan = info.context.get(SCAN_CONTEXT) if isinstance(info.context, dict) else None
+        k = scan.index(value) if isinstance(scan, Scan) and value.startswith(PLACEHOLDER_PREFIX) else None
+        if k is None or not isinstance(scan, Scan):
+            raise PydanticCustomError(NOT_A_PLACEHOLDER, "is not an array")
+        block = scan.blocks[k]
+        if block.ndim not in ndims:
+            scan.misfits.add(k)
+            raise PydanticCustomError(NOT_A_PLACEHOLDER, "is not an array of this form")
+        scan.used.add(k)
+        if block.ragged is not None:
+            raise _ragged(*block.ragged)
+        array: Array | None = block.array
+        assert array is not None
+        return array
+
+    return core_schema.with_info_after_validator_function(resolve, core_schema.str_schema(strict=True))
 
 
 def _decode(value: str, info: ValidationInfo) -> Array | None:
@@ -156,7 +187,7 @@ def _list_form(value: Any) -> str:
 _MODELS = {"vector": Base64Vector, "matrix": Base64Matrix, "points": Base64Points}
 
 
-class _Tensor:
+class _Tensor(ArrayField):
     """Annotation that makes a field an ndarray of the given form, sent as JSON arrays or as a binary tensor."""
 
     def __init__(self, form: str) -> None:
@@ -167,20 +198,24 @@ class _Tensor:
         matrix = core_schema.no_info_after_validator_function(_to_matrix, _matrix_schema())
         tensor = core_schema.no_info_after_validator_function(_tensor_array, handler.generate_schema(_MODELS[self.form]))
         lists: tuple[core_schema.CoreSchema, str]
+        ndims: tuple[int, ...]
         if self.form == "vector":
-            lists = vector, VECTOR
+            lists, ndims = (vector, VECTOR), (1,)
         elif self.form == "matrix":
-            lists = matrix, MATRIX
+            lists, ndims = (matrix, MATRIX), (2,)
         else:  # a Python discriminator sees the value as Python objects: only x and t pay for that copy
-            lists = core_schema.tagged_union_schema({VECTOR: vector, MATRIX: matrix}, discriminator=_list_form), POINTS
+            lists, ndims = (core_schema.tagged_union_schema({VECTOR: vector, MATRIX: matrix}, discriminator=_list_form), POINTS), (1, 2)
         # An array and an object fail each other's schema at once, so trying the forms in turn costs nothing;
-        # service.errors reports only the errors of the form the value was sent in.
-        return core_schema.union_schema([lists, (tensor, TENSOR)], mode="left_to_right")
+        # service.errors reports only the errors of the form the value was sent in. The placeholder is tried last:
+        # a small body's arrays never pay for it.
+        return core_schema.union_schema([lists, (tensor, TENSOR), (_placeholder_schema(ndims), PLACEHOLDER)], mode="left_to_right")
 
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        """``oneOf`` the forms (an array is never an object), nested choices flattened."""
+        """``oneOf`` the wire forms (an array is never an object), nested choices flattened; the placeholder is no wire form."""
+        assert schema["type"] == "union"
+        public = core_schema.union_schema([c for c in schema["choices"] if not (isinstance(c, tuple) and c[1] == PLACEHOLDER)])
         forms = []
-        for choice in handler(schema).pop("anyOf"):
+        for choice in handler(public).pop("anyOf"):
             forms.extend(choice.get("oneOf", [choice]))
         return {"oneOf": forms}
 

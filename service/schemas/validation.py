@@ -42,6 +42,17 @@ _PARSER_LIMITS = {
 }
 
 
+#: The label of the placeholder form of an array (service/schemas/tensor.py), and its error for a value that is none:
+#: the client never sends that form, so those errors are not the client's.
+PLACEHOLDER = "<array>"
+NOT_A_PLACEHOLDER = "array_placeholder"
+
+
+def _not_a_placeholder(error: dict[str, Any]) -> bool:
+    """An error of the placeholder form for a value that is none (the client's value: a list, or another string)."""
+    return error["type"] in (NOT_A_PLACEHOLDER, "string_type") and PLACEHOLDER in error["loc"]
+
+
 def from_validation_error(exc: ValidationError) -> ServiceError:
     """The domain error for pydantic's errors on a request body; never echoes input."""
     # through JSON: ten times faster than .errors() for 200k errors
@@ -54,6 +65,7 @@ def from_error_list(raw: list[dict[str, Any]], strip: str | None = None) -> Serv
     Invalid JSON is a :class:`MalformedBody`; JSON beyond what the parser takes a :class:`LimitExceeded`;
     anything else an :class:`InvalidRequest` listing the first MAX_LISTED_ERRORS (200k errors are counted, not described).
     """
+    raw = [e for e in raw if not _not_a_placeholder(e)]
     bad_json = next((e for e in raw if e["type"] == "json_invalid"), None)
     if bad_json is not None:
         msg = bad_json.get("ctx", {}).get("error", "")

@@ -85,3 +85,17 @@ def test_the_default_memory_budget_shares_the_cgroup_limit(monkeypatch: pytest.M
     assert Settings(workers=2, memory_budget_bytes=300 << 20).memory_budget() == 300 << 20  # the setting wins
     limit.write_text("max\n")  # cgroup v2 without a limit: half the machine's memory
     assert config.cgroup_memory_limit() is None
+
+
+def test_a_binary_tensor_counts_the_numbers_its_base64_holds() -> None:
+    """Commas count a JSON array's numbers; a binary tensor has none, so its base64's length counts them (as float32,
+    the most per character): 1000 float32 numbers are 5336 characters, counted as 1000."""
+    import base64
+
+    import numpy as np
+    import orjson
+
+    b64 = base64.b64encode(np.zeros(1000, dtype="<f4").tobytes()).decode()
+    body = orjson.dumps({"x": {"dtype": "float32", "shape": [1000], "b64": b64}, "t": [1.0, 2.0, 3.0]})
+    assert numbers_in(body) == 3 + 2 + 1000  # 3 commas between members, 2 in t, and the tensor's numbers
+    assert numbers_in(b'{"b64": "unterminated') == 0

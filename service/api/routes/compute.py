@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.body import json_body
-from service.api.compute import compute
+from service.api.compute import DirectRoute, compute
 from service.api.examples import answer_examples
 from service.api.problems import ERROR_RESPONSES
 from service.handlers import gradients
@@ -14,7 +14,7 @@ from service.schemas.examples import BACKWARD_EXAMPLES, FORWARD_EXAMPLES
 from service.schemas.requests import BackwardRequest, ForwardRequest
 from service.schemas.responses import BackwardResponse, ForwardResponse
 
-router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["gradients"], responses=ERROR_RESPONSES, route_class=DirectRoute)
 
 
 @router.post(

@@ -12,7 +12,7 @@ from service.api import deadline
 from service.api.body import REQUEST_MODELS, body_to_disk, json_bytes
 from service.api.gate import gate
 from service.api.memory import memory
-from service.api.parsing import parse
+from service.api.parsing import parse_and_free
 from service.api.problems import RESOURCE_ERROR_RESPONSES
 from service.api.tenant import Tenant
 from service.config import get_settings
@@ -81,7 +81,7 @@ async def upload_dataset(request: Request, tenant: Tenant) -> Response:
 
         def upload() -> tuple[dict[str, Any], bool]:
             with deadline.within(get_settings().dataset_body_timeout_seconds):
-                return datasets.upload_json(tenant, parse(body, DatasetIn))
+                return datasets.upload_json(tenant, parse_and_free(body, DatasetIn))
 
         return _answer(*await run_in_threadpool(upload))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.body import REQUEST_MODELS, json_body
-from service.api.compute import compute
+from service.api.compute import DirectRoute, compute
 from service.api.examples import answer, answer_examples, rounded
 from service.api.problems import ERROR_RESPONSES
 from service.api.stream import NDJSON, accepts_ndjson, stream
@@ -20,7 +20,7 @@ from service.schemas.requests import TrainStepRequest
 from service.schemas.responses import TrainStepResponse, dump
 from service.schemas.training import TRAIN_EXAMPLE, TrainEvent, TrainRequest, TrainResponse
 
-router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES, route_class=DirectRoute)
 
 REQUEST_MODELS.append(TrainEvent)  # the stream's line schema joins the OpenAPI components
 
