@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from service.engine.activation_base import Activation
+from service.engine.activation_base import Activation, Image
 from service.engine.activations_elementwise import ENTRIES as ELEMENTWISE
 from service.engine.arrays import Array
 from service.engine.catalog import CatalogEntry
@@ -79,7 +79,7 @@ _REGISTRY = Registry[Activation](
     [
         *ELEMENTWISE,
         entry(
-            lambda: Activation("softmax", softmax, _softmax_vjp, SOFTMAX_TEX),
+            lambda: Activation("softmax", softmax, _softmax_vjp, SOFTMAX_TEX, Image(0, 1, open=True)),
             "softmax",
             "zₖ = e^(aₖ) / Σⱼ e^(aⱼ) over the layer's K neurons;  vjp: ∂E/∂aₖ = zₖ (gₖ − Σⱼ gⱼ zⱼ)",
             keras="Keras's softmax also normalizes over the last axis.",
@@ -91,7 +91,7 @@ _REGISTRY = Registry[Activation](
             ),
         ),
         entry(
-            lambda: Activation("log_softmax", log_softmax, _log_softmax_vjp, LOG_SOFTMAX_TEX),
+            lambda: Activation("log_softmax", log_softmax, _log_softmax_vjp, LOG_SOFTMAX_TEX, Image(high=0)),
             "log_softmax",
             "zₖ = aₖ − log Σⱼ e^(aⱼ);  vjp: ∂E/∂aₖ = gₖ − softmax(a)ₖ Σⱼ gⱼ",
             keras="Keras 3 has log_softmax with the same meaning.",

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from service.engine.activation_base import Activation, elementwise, step
+from service.engine.activation_base import Activation, Image, elementwise, step
 from service.engine.arrays import Array
 from service.engine.errors import ParameterError
 from service.engine.forms import Fixed, Forms, Keras, KerasFunction, KerasLayer, NoForm, OnnxForm, OnnxNode, Param, Torch, Value, keras, one
@@ -49,7 +49,8 @@ def _linear() -> Activation:
 
 
 def _tanh() -> Activation:
-    return elementwise("tanh", np.tanh, lambda a, z: 1.0 - z * z, _tex("\\tanh", "\\tanh(⟨a⟩)", "1 - \\tanh^{2}(⟨a⟩)"))
+    tex = _tex("\\tanh", "\\tanh(⟨a⟩)", "1 - \\tanh^{2}(⟨a⟩)")
+    return elementwise("tanh", np.tanh, lambda a, z: 1.0 - z * z, tex, Image(-1, 1, open=True))
 
 
 def _sigmoid() -> Activation:
@@ -59,12 +60,12 @@ def _sigmoid() -> Activation:
         "\\sigma(⟨a⟩)\\,(1 - \\sigma(⟨a⟩))",
         "h(a) = \\sigma(a) = \\frac{1}{1 + e^{-a}},\\quad \\dot{h}(a) = \\sigma(a)\\,(1 - \\sigma(a))",
     )
-    return elementwise("sigmoid", sigmoid, lambda a, z: z * (1.0 - z), tex)
+    return elementwise("sigmoid", sigmoid, lambda a, z: z * (1.0 - z), tex, Image(0, 1, open=True))
 
 
 def _relu() -> Activation:
     tex = _tex(_op("relu"), "\\max(⟨a⟩, 0)", "[⟨a⟩ > 0]")
-    return elementwise("relu", lambda a: np.maximum(a, 0), lambda a, z: step(a > 0, 1, 0, a), tex)
+    return elementwise("relu", lambda a: np.maximum(a, 0), lambda a, z: step(a > 0, 1, 0, a), tex, Image(0))
 
 
 def _leaky_relu(negative_slope: float) -> Activation:
@@ -178,22 +179,25 @@ def _softplus(beta: float, threshold: float) -> Activation:
         lambda a: np.where(beta * a > threshold, a, softplus(beta * a) / beta),
         lambda a, z: np.where(beta * a > threshold, 1.0, sigmoid(beta * a)).astype(a.dtype, copy=False),
         tex,
+        Image(0, open=True),
     )
 
 
 def _softsign() -> Activation:
     tex = _tex(_op("softsign"), "\\frac{⟨a⟩}{1 + |⟨a⟩|}", "\\frac{1}{(1 + |⟨a⟩|)^{2}}")
-    return elementwise("softsign", lambda a: a / (1.0 + np.abs(a)), lambda a, z: 1.0 / (1.0 + np.abs(a)) ** 2, tex)
+    return elementwise("softsign", lambda a: a / (1.0 + np.abs(a)), lambda a, z: 1.0 / (1.0 + np.abs(a)) ** 2, tex, Image(-1, 1, open=True))
 
 
 def _relu6() -> Activation:
     tex = _tex(_op("relu6"), "\\min(\\max(⟨a⟩, 0), 6)", "[0 < ⟨a⟩ < 6]")
-    return elementwise("relu6", lambda a: np.clip(a, 0, 6), lambda a, z: step((a > 0) & (a < 6), 1, 0, a), tex)
+    return elementwise("relu6", lambda a: np.clip(a, 0, 6), lambda a, z: step((a > 0) & (a < 6), 1, 0, a), tex, Image(0, 6))
 
 
 def _hard_sigmoid() -> Activation:
     tex = _tex(_op("hard\\_sigmoid"), "\\tfrac{1}{6}\\min(\\max(⟨a⟩ + 3, 0), 6)", "\\tfrac{1}{6}\\,[-3 < ⟨a⟩ < 3]")
-    return elementwise("hard_sigmoid", lambda a: np.clip(a + 3, 0, 6) / 6, lambda a, z: step((a > -3) & (a < 3), 1 / 6, 0, a), tex)
+    return elementwise(
+        "hard_sigmoid", lambda a: np.clip(a + 3, 0, 6) / 6, lambda a, z: step((a > -3) & (a < 3), 1 / 6, 0, a), tex, Image(0, 1)
+    )
 
 
 def _hard_silu() -> Activation:
@@ -214,16 +218,17 @@ def _hard_tanh(min_val: float, max_val: float) -> Activation:
         raise ParameterError("activation", "hard_tanh", "max_val", f"must be greater than min_val ({min_val:g})")
     lo, hi = param(min_val), param(max_val)
     tex = _tex(_op("hard\\_tanh"), f"\\min(\\max(⟨a⟩, {lo}), {hi})", f"[{lo} < ⟨a⟩ < {hi}]")
-    return elementwise("hard_tanh", lambda a: np.clip(a, min_val, max_val), lambda a, z: step((a > min_val) & (a < max_val), 1, 0, a), tex)
+    h, dh = (lambda a: np.clip(a, min_val, max_val)), (lambda a, z: step((a > min_val) & (a < max_val), 1, 0, a))
+    return elementwise("hard_tanh", h, dh, tex, Image(min_val, max_val))
 
 
 def _exponential() -> Activation:
-    return Activation("exponential", np.exp, lambda a, z, g: g * z, _tex("\\exp", "e^{⟨a⟩}", "e^{⟨a⟩}"))
+    return Activation("exponential", np.exp, lambda a, z, g: g * z, _tex("\\exp", "e^{⟨a⟩}", "e^{⟨a⟩}"), Image(0, open=True))
 
 
 def _log_sigmoid() -> Activation:
     tex = _tex(_op("log\\_sigmoid"), "\\log\\sigma(⟨a⟩)", "\\sigma(-⟨a⟩)")
-    return elementwise("log_sigmoid", lambda a: -softplus(-a), lambda a, z: sigmoid(-a), tex)
+    return elementwise("log_sigmoid", lambda a: -softplus(-a), lambda a, z: sigmoid(-a), tex, Image(high=0, open=True))
 
 
 F = "torch.nn.functional."
