@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 
 from service.engine.arrays import Array
-from service.engine.forms import KerasFunction
+from service.engine.forms import KerasFunction, NoForm
 from service.interop.activation_forms import RECORDS, keras_forms, left_out, write_value, written
 from service.interop.archive import Archive
 from service.interop.errors import CorruptFile, KeyMismatch, TooLarge, UnsafeFile
@@ -194,7 +194,9 @@ def read_keras_json(data: bytes) -> dict[str, Any]:
 def _keras_layers(h: Any, l: int) -> tuple[str, dict[str, Any] | None]:
     """The Dense's activation and, for a parameter Keras's names cannot carry, an activation layer after it (its record's forms)."""
     name, params = name_and_params(h)
-    form = written("Keras", (name, params), keras_forms(RECORDS[name][1]), f"/network/layers/{l}/activation")
+    forms = RECORDS[name][1]
+    claimed = forms.keras if isinstance(forms.keras, NoForm) else keras_forms(forms)
+    form = written("Keras", (name, params), claimed, f"/network/layers/{l}/activation")
     if isinstance(form, KerasFunction):
         return form.name, None
     config = {k: write_value(v, params) for k, v in form.config.items() if not left_out(v)}
