@@ -205,3 +205,14 @@ def test_live_frozen_parameters_are_read_as_frozen() -> None:
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(1)])
     model.layers[0].trainable = False
     assert [layer.trainable for layer in from_keras(model)] == [False, True]
+
+
+def test_the_client_refuses_what_the_importer_refuses() -> None:
+    """from_keras reads the ReLU layer and checks Softmax's axis as the .keras importer does (both from the records); from_torch dim."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3), keras.layers.ReLU(max_value=6.0)])
+    assert [layer.activation for layer in from_keras(model)] == ["relu6"]
+    for odd in (keras.layers.Softmax(axis=0), keras.layers.ReLU(max_value=3.0)):
+        with pytest.raises(ValueError, match=type(odd).__name__):
+            from_keras(keras.Sequential([keras.Input((3,)), keras.layers.Dense(3), odd]))
+    with pytest.raises(ValueError, match="dim=0"):
+        from_torch(nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=0)))
