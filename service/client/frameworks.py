@@ -3,54 +3,53 @@
 Neither framework is imported here: a module is read through its attributes (class names, ``weight``,
 ``get_weights``), so the client needs torch or Keras only where the caller already has them. Layers
 that are the identity at inference (``Dropout``, ``Identity``, ``InputLayer``) are skipped; any other
-layer that is not ``Linear`` / ``Dense`` or an activation raises ``ValueError`` naming it.
+layer that is not ``Linear`` / ``Dense`` or an activation raises ``ValueError`` naming it. Which modules,
+names and layers are activations, and how their attributes give the parameters, is each activation's
+registry record (``forms.torch``, ``forms.keras``), as for the service's own Keras reader.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from service.client.network import Layer
+from service.engine.forms import Torch
+from service.interop.activation_forms import KERAS_FUNCTIONS, KERAS_LAYERS, MISSING, RECORDS, describe_keras_layer, read, read_keras_layer
 
 Spec = str | Mapping[str, Any]
 
-#: torch.nn activation modules → the service's activation (from the module's attributes).
-_TORCH: dict[str, Callable[[Any], Spec]] = {
-    "Tanh": lambda m: "tanh",
-    "Sigmoid": lambda m: "sigmoid",
-    "ReLU": lambda m: "relu",
-    "LeakyReLU": lambda m: {"name": "leaky_relu", "negative_slope": float(m.negative_slope)},
-    "ELU": lambda m: {"name": "elu", "alpha": float(m.alpha)},
-    "SELU": lambda m: "selu",
-    "CELU": lambda m: {"name": "celu", "alpha": float(m.alpha)},
-    "GELU": lambda m: {"name": "gelu", "approximate": m.approximate},
-    "SiLU": lambda m: "silu",
-    "Mish": lambda m: "mish",
-    "Softplus": lambda m: {"name": "softplus", "beta": float(m.beta), "threshold": float(m.threshold)},
-    "Softsign": lambda m: "softsign",
-    "ReLU6": lambda m: "relu6",
-    "Hardsigmoid": lambda m: "hard_sigmoid",
-    "Hardswish": lambda m: "hard_silu",
-    "Hardtanh": lambda m: {"name": "hard_tanh", "min_val": float(m.min_val), "max_val": float(m.max_val)},
-    "LogSigmoid": lambda m: "log_sigmoid",
-    "Softmax": lambda m: _last_axis("softmax", m.dim, (None, -1, 1)),
-    "LogSoftmax": lambda m: _last_axis("log_softmax", m.dim, (None, -1, 1)),
+#: torch.nn activation modules → the activation's name and its record's torch form (each record's ``forms.torch``).
+_TORCH: dict[str, tuple[str, Torch]] = {
+    f.torch.module: (name, f.torch) for name, (_, f) in RECORDS.items() if isinstance(f.torch.module, str)
 }
-_TORCH_IDENTITY = {"Identity", "Dropout", "Flatten"}
-
-#: Keras activation function names → the service's (Keras's leaky_relu has slope 0.2).
-_KERAS_NAMES: dict[str, Spec] = {"swish": "silu", "hard_swish": "hard_silu", "leaky_relu": {"name": "leaky_relu", "negative_slope": 0.2}}
+_TORCH_IDENTITY = {"Dropout", "Flatten"}  # nn.Identity is linear's module
 _KERAS_IDENTITY = {"InputLayer", "Dropout"}
 
 
-def _last_axis(name: str, axis: Any, ok: tuple[Any, ...]) -> Spec:
-    if axis not in ok:
-        raise ValueError(f"{name} over axis {axis}: the service's is over the units (the last axis)")
-    return name
+def _spec(name: str, params: Mapping[str, Any]) -> Spec:
+    """A name, or an object with every parameter (reals as floats)."""
+    if not params:
+        return name
+    return {"name": name, **{k: float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for k, v in params.items()}}
+
+
+def _attribute(obj: Any, key: str) -> Any:
+    return getattr(obj, key, MISSING)
+
+
+def _torch_activation(module: Any, what: str) -> Spec:
+    name, form = _TORCH[type(module).__name__]
+    for key, fixed in form.fixed.items():
+        if read({key: fixed}, partial(_attribute, module)) is None:
+            raise ValueError(
+                f"{what} has {key}={getattr(module, key)!r}: the service's {name} needs {key}={fixed.value!r} (or {fixed.also})"
+            )
+    return _spec(name, {k: getattr(module, k) for k in RECORDS[name][0]})
 
 
 def _fold(layers: list[Layer], h: Spec, what: str) -> None:
@@ -73,7 +72,9 @@ def from_torch(module: Any) -> list[Layer]:
                 raise ValueError(f"module {index} trains its bias but not its weight; the service freezes a layer or its bias alone")
             layers.append(Layer(child.weight.detach().cpu().numpy().copy(), bias, "linear", trains, not trains or bias_trains))
         elif kind in _TORCH:
-            _fold(layers, _TORCH[kind](child), f"module {index} ({kind})")
+            h = _torch_activation(child, f"module {index} ({kind})")
+            if h != "linear":  # nn.Identity: nothing to fold
+                _fold(layers, h, f"module {index} ({kind})")
         elif kind not in _TORCH_IDENTITY:
             raise ValueError(f"module {index} is a {kind}; the service takes Linear layers and activations ({', '.join(_TORCH)})")
     if not layers:
@@ -83,7 +84,9 @@ def from_torch(module: Any) -> list[Layer]:
 
 def _keras_activation(function: Any) -> Spec:
     name = getattr(function, "__name__", str(function))
-    return _KERAS_NAMES.get(name, name)
+    if name not in KERAS_FUNCTIONS:
+        return name  # the service names what it does not have
+    return _spec(*KERAS_FUNCTIONS[name])
 
 
 def from_keras(model: Any) -> list[Layer]:
@@ -97,12 +100,13 @@ def from_keras(model: Any) -> list[Layer]:
             layers.append(Layer(np.ascontiguousarray(arrays[0].T), bias, _keras_activation(layer.activation), bool(layer.trainable)))
         elif kind == "Activation":
             _fold(layers, _keras_activation(layer.activation), f"layer {layer.name!r}")
-        elif kind == "LeakyReLU":
-            _fold(layers, {"name": "leaky_relu", "negative_slope": float(layer.negative_slope)}, f"layer {layer.name!r}")
-        elif kind == "ELU":
-            _fold(layers, {"name": "elu", "alpha": float(layer.alpha)}, f"layer {layer.name!r}")
-        elif kind == "Softmax":
-            _fold(layers, "softmax", f"layer {layer.name!r}")
+        elif kind in KERAS_LAYERS:
+            found = read_keras_layer(kind, partial(_attribute, layer))
+            if found is None:
+                raise ValueError(
+                    f"layer {layer.name!r} is a {kind} the service does not have; it reads a {kind} as {describe_keras_layer(kind)}"
+                )
+            _fold(layers, _spec(*found), f"layer {layer.name!r}")
         elif kind not in _KERAS_IDENTITY:
             raise ValueError(f"layer {layer.name!r} is a {kind}; the service takes Dense layers and activation layers")
     if not layers:

@@ -18,14 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from service.engine.activation_base import Activation
+from service.engine.activation_base import Activation, Image
 from service.engine.activations_elementwise import ENTRIES as ELEMENTWISE
 from service.engine.arrays import Array
 from service.engine.catalog import CatalogEntry
-from service.engine.registry import Registry, entry
+from service.engine.forms import Fixed, Forms, KerasLayer, Torch, keras, one
+from service.engine.registry import Entry, Registry, entry
 from service.engine.tex import ActivationTex
 
-__all__ = ["Activation", "activation_names", "catalog", "get_activation", "log_softmax", "softmax"]
+__all__ = ["Activation", "activation_names", "catalog", "get_activation", "log_softmax", "records", "softmax"]
 
 
 def softmax(a: Array) -> Array:
@@ -69,26 +70,40 @@ LOG_SOFTMAX_TEX = ActivationTex(
     jacobian="log_softmax",
 )
 
+#: Over the last axis: torch's dim and ONNX's axis -1 (or 1, the last of batch × units); Keras's Softmax layer's axis.
+_LAST = Fixed(-1, also=(1,))
+_LAST_DIM = {"dim": Fixed(-1, also=(None, 1))}  # torch's implicit dim (None) is 1 for a batch × units input
+
 _REGISTRY = Registry[Activation](
     "activation",
     [
         *ELEMENTWISE,
         entry(
-            lambda: Activation("softmax", softmax, _softmax_vjp, SOFTMAX_TEX),
+            lambda: Activation("softmax", softmax, _softmax_vjp, SOFTMAX_TEX, Image(0, 1, open=True)),
             "softmax",
             "zₖ = e^(aₖ) / Σⱼ e^(aⱼ) over the layer's K neurons;  vjp: ∂E/∂aₖ = zₖ (gₖ − Σⱼ gⱼ zⱼ)",
             keras="Keras's softmax also normalizes over the last axis.",
             notes=("not elementwise: backpropagation uses the vector–Jacobian product, not ḣ(a)",),
+            forms=Forms(
+                Torch("Softmax", "torch.nn.functional.softmax", _LAST_DIM),
+                keras("softmax", layers=(KerasLayer("Softmax", {"axis": Fixed(-1, also=(1, [-1], [1]))}),)),
+                one("Softmax", axis=_LAST),
+            ),
         ),
         entry(
-            lambda: Activation("log_softmax", log_softmax, _log_softmax_vjp, LOG_SOFTMAX_TEX),
+            lambda: Activation("log_softmax", log_softmax, _log_softmax_vjp, LOG_SOFTMAX_TEX, Image(high=0)),
             "log_softmax",
             "zₖ = aₖ − log Σⱼ e^(aⱼ);  vjp: ∂E/∂aₖ = gₖ − softmax(a)ₖ Σⱼ gⱼ",
             keras="Keras 3 has log_softmax with the same meaning.",
             notes=("the output for kl_divergence, which takes log-probabilities as PyTorch's kl_div does",),
+            forms=Forms(
+                Torch("LogSoftmax", "torch.nn.functional.log_softmax", _LAST_DIM), keras("log_softmax"), one("LogSoftmax", axis=_LAST)
+            ),
         ),
     ],
 )
+if missing := [e.describe.name for e in _REGISTRY.entries if e.forms is None]:
+    raise TypeError(f"activations without their PyTorch, Keras and ONNX forms: {missing}")  # say NoForm(why) where a framework has none
 
 
 def activation_names() -> list[str]:
@@ -107,3 +122,8 @@ def get_activation(name: str, **params: Any) -> Activation:
 def catalog() -> list[CatalogEntry]:
     """Every activation: parameters with defaults and ranges, formula, derivative at kinks, Keras difference."""
     return _REGISTRY.catalog()
+
+
+def records() -> list[tuple[Entry[Activation], Forms]]:
+    """Every activation's record (parameters, catalog text) and its framework forms, in the registry's order."""
+    return [(e, e.forms) for e in _REGISTRY.entries if e.forms is not None]

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from service.engine.catalog import CatalogEntry, Parameter
 from service.engine.errors import ParameterError, UnknownNameError
+from service.engine.forms import Forms
 
 T = TypeVar("T")
 Check = Callable[[Any], Any]  # returns the normalized value or raises ValueError(what is expected)
@@ -128,13 +129,19 @@ def flag(name: str, default: bool, description: str) -> Spec:
 class Entry(Generic[T]):
     """A builder ``build(**parameters) -> T``, its parameters and its catalog description.
 
-    ``title`` names its wire schema (e.g. "AdamW"), where the entry has one of its own.
+    ``title`` names its wire schema (e.g. "AdamW"), where the entry has one of its own; ``forms``
+    (an activation's) its PyTorch, Keras and ONNX forms (see :mod:`service.engine.forms`).
     """
 
     build: Callable[..., T]
     describe: CatalogEntry
     specs: tuple[Spec, ...]
     title: str = ""
+    forms: Forms | None = None
+
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter at its default."""
+        return {s.name: s.default for s in self.specs}
 
 
 def entry(
@@ -146,10 +153,11 @@ def entry(
     keras: str | None = None,
     notes: tuple[str, ...] = (),
     title: str = "",
+    forms: Forms | None = None,
 ) -> Entry[T]:
     """An :class:`Entry` whose catalog parameters are those of ``specs``."""
     described = CatalogEntry(name, formula, tuple(s.parameter() for s in specs), aliases, keras, notes)
-    return Entry(build, described, specs, title)
+    return Entry(build, described, specs, title, forms)
 
 
 class Registry(Generic[T]):

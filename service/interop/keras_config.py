@@ -4,8 +4,8 @@ Only a Sequential, or a Functional model whose layers form a single chain, of ``
 taken. ``InputLayer`` gives the input size; ``Dropout`` is skipped (the identity at inference,
 listed in ``skipped``); an activation layer (``Activation``, ``ReLU``, ``LeakyReLU``, ``ELU``,
 ``Softmax``) becomes the activation of the ``Dense`` before it when that one is linear. Any other
-layer is refused by name. Keras's activation names map to the engine's (its ``leaky_relu`` has
-slope 0.2, its ``softplus`` no threshold: see :data:`KERAS_ACTIVATIONS`).
+layer is refused by name. Keras's activation names and layers map to the engine's as each activation's
+record says (its ``forms.keras``: Keras's ``leaky_relu`` has slope 0.2, its ``softplus`` no threshold).
 """
 
 from __future__ import annotations
@@ -14,43 +14,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.interop.activation_forms import KERAS_FUNCTIONS, KERAS_LAYERS, MISSING, describe_keras_layer, read_keras_layer
 from service.interop.errors import CorruptFile, ShapeMismatch, UnsupportedLayer
 from service.interop.network import ActivationSpec, activation
 
-#: Keras activation names → the engine's spec. Keras's ``softplus`` is log(1 + eᵃ) for every a; the engine's
-#: (PyTorch's) turns linear above a = 20, where the two differ by less than e⁻²⁰ ≈ 2e-9.
-KERAS_ACTIVATIONS: dict[str, tuple[str, dict[str, Any]]] = {
-    **{
-        n: (n, {})
-        for n in (
-            "linear",
-            "tanh",
-            "sigmoid",
-            "relu",
-            "elu",
-            "selu",
-            "celu",
-            "gelu",
-            "silu",
-            "mish",
-            "softplus",
-            "softsign",
-            "relu6",
-            "hard_sigmoid",
-            "hard_silu",
-            "hard_tanh",
-            "exponential",
-            "log_sigmoid",
-            "softmax",
-            "log_softmax",
-        )
-    },
-    "swish": ("silu", {}),
-    "hard_swish": ("hard_silu", {}),
-    "leaky_relu": ("leaky_relu", {"negative_slope": 0.2}),  # keras.activations.leaky_relu's default slope
-}
-
-ACTIVATION_LAYERS = ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax")
+ACTIVATION_LAYERS = ("Activation", *KERAS_LAYERS)
 SKIPPED_LAYERS = {"Dropout": "Dropout is the identity at inference (the service computes inference-mode gradients); skipped"}
 
 
@@ -98,12 +66,12 @@ class Chain:
 
 
 def _keras_activation(name: Any, where: str, layer: str) -> ActivationSpec:
-    if not isinstance(name, str) or name not in KERAS_ACTIVATIONS:
+    if not isinstance(name, str) or name not in KERAS_FUNCTIONS:
         raise UnsupportedLayer(
-            f"layer {layer!r} has activation {name!r}, which the service does not have; it takes: {', '.join(sorted(KERAS_ACTIVATIONS))}",
+            f"layer {layer!r} has activation {name!r}, which the service does not have; it takes: {', '.join(sorted(KERAS_FUNCTIONS))}",
             where,
         )
-    engine_name, params = KERAS_ACTIVATIONS[name]
+    engine_name, params = KERAS_FUNCTIONS[name]
     return activation(engine_name, where, **params)
 
 
@@ -111,27 +79,13 @@ def _activation_layer(class_name: str, config: dict[str, Any], where: str, layer
     """The engine's spec for a standalone activation layer."""
     if class_name == "Activation":
         return _keras_activation(config.get("activation"), f"{where}/config/activation", layer)
-    if class_name == "LeakyReLU":
-        return activation("leaky_relu", where, negative_slope=float(config.get("negative_slope", 0.3)))
-    if class_name == "ELU":
-        return activation("elu", where, alpha=float(config.get("alpha", 1.0)))
-    if class_name == "Softmax":
-        if config.get("axis", -1) not in (-1, 1, [-1], [1]):
-            raise UnsupportedLayer(
-                f"layer {layer!r} is a Softmax over axis {config.get('axis')}; the service's is over the units (-1)", where
-            )
-        return "softmax"
-    # ReLU(max_value, negative_slope, threshold)
-    max_value, slope, threshold = config.get("max_value"), float(config.get("negative_slope") or 0), float(config.get("threshold") or 0)
-    if threshold == 0 and max_value is None:
-        return activation("leaky_relu", where, negative_slope=slope) if slope else "relu"
-    if threshold == 0 and slope == 0 and max_value == 6:
-        return "relu6"
-    raise UnsupportedLayer(
-        f"layer {layer!r} is a ReLU with max_value={max_value}, negative_slope={slope}, threshold={threshold}; the service has relu, "
-        "relu6 and leaky_relu",
-        where,
-    )
+    found = read_keras_layer(class_name, lambda key: config.get(key, MISSING))
+    if found is None:
+        given = ", ".join(f"{k}={v!r}" for k, v in config.items() if k not in ("name", "trainable", "dtype"))
+        raise UnsupportedLayer(
+            f"layer {layer!r} is a {class_name} with {given}; the service reads a {class_name} as {describe_keras_layer(class_name)}", where
+        )
+    return activation(found[0], where, **found[1])
 
 
 def _chained(layers: list[dict[str, Any]], config: dict[str, Any], at: str) -> None:

@@ -20,8 +20,10 @@ import h5py
 import numpy as np
 
 from service.engine.arrays import Array
+from service.engine.forms import KerasFunction, NoForm
+from service.interop.activation_forms import RECORDS, keras_forms, left_out, write_value, written
 from service.interop.archive import Archive
-from service.interop.errors import CorruptFile, KeyMismatch, NotExpressible, TooLarge, UnsafeFile
+from service.interop.errors import CorruptFile, KeyMismatch, TooLarge, UnsafeFile
 from service.interop.keras_config import Chain, read_config, unique_names
 from service.interop.network import WireLayer, WireNetwork, check_chain, matrix, name_and_params, tensor_source, vector
 
@@ -188,29 +190,17 @@ def read_keras_json(data: bytes) -> dict[str, Any]:
 
 # --- writing ------------------------------------------------------------------------------------------------
 
-#: The engine's activations Keras has by the same name and meaning (parameters at these values only).
-_SAME_IN_KERAS: dict[str, dict[str, Any]] = {
-    "linear": {}, "tanh": {}, "sigmoid": {}, "relu": {}, "selu": {}, "silu": {}, "mish": {}, "softsign": {}, "relu6": {},
-    "hard_sigmoid": {}, "hard_silu": {}, "exponential": {}, "log_sigmoid": {}, "softmax": {}, "log_softmax": {},
-    "celu": {"alpha": 1.0}, "gelu": {"approximate": "none"}, "hard_tanh": {"min_val": -1.0, "max_val": 1.0},
-    "softplus": {"beta": 1.0, "threshold": 20.0}, "elu": {"alpha": 1.0},
-}  # fmt: skip
-
 
 def _keras_layers(h: Any, l: int) -> tuple[str, dict[str, Any] | None]:
-    """The Dense's activation and, for a parameter Keras's names cannot carry, an activation layer after it."""
+    """The Dense's activation and, for a parameter Keras's names cannot carry, an activation layer after it (its record's forms)."""
     name, params = name_and_params(h)
-    if name in _SAME_IN_KERAS and params == _SAME_IN_KERAS[name]:
-        return name, None
-    if name == "leaky_relu":
-        return "linear", {"class_name": "LeakyReLU", "config": {"negative_slope": params["negative_slope"]}}
-    if name == "elu":
-        return "linear", {"class_name": "ELU", "config": {"alpha": params["alpha"]}}
-    raise NotExpressible(
-        f"Keras has no activation {name} with {params}; it has {', '.join(sorted(_SAME_IN_KERAS))} (their default parameters), "
-        "leaky_relu and elu",
-        f"/network/layers/{l}/activation",
-    )
+    forms = RECORDS[name][1]
+    claimed = forms.keras if isinstance(forms.keras, NoForm) else keras_forms(forms)
+    form = written("Keras", (name, params), claimed, f"/network/layers/{l}/activation")
+    if isinstance(form, KerasFunction):
+        return form.name, None
+    config = {k: write_value(v, params) for k, v in form.config.items() if not left_out(v)}
+    return "linear", {"class_name": form.class_name, "config": config}
 
 
 def _layer(
@@ -228,7 +218,7 @@ def _layer(
 
 
 def write_keras(network: WireNetwork, dtype: str) -> bytes:
-    """A ``.keras`` zip that ``keras.saving.load_model`` loads: a Sequential of Dense (and LeakyReLU / ELU) layers.
+    """A ``.keras`` zip that ``keras.saving.load_model`` loads: a Sequential of Dense (and activation) layers.
 
     A frozen layer is written with Keras's ``trainable: false``; Keras has no flag for a bias alone,
     so ``train_bias`` is not written (as ONNX and safetensors write neither).

@@ -2,7 +2,7 @@
 
 A layer is ``Gemm`` (transA = 0; transB, alpha and beta honoured: W = alpha·B or alpha·Bᵀ, b = beta·C)
 or ``MatMul`` (W = Bᵀ) with an optional ``Add`` of a bias; then the nodes of one activation, in one
-of the forms the exporters write (see :data:`SINGLE` and :func:`_activation`). Any other node is
+of the forms its registry record lists (``forms.onnx``: those the exporters write; see :func:`_activation`). Any other node is
 refused by name. Tensors kept outside the file (external data) are refused before anything is read:
 they would be files on the server's disk. Attributes are float32 in ONNX: a parameter read from one
 is the shortest decimal that rounds to it (0.01, not 0.009999999776).
@@ -10,8 +10,6 @@ is the shortest decimal that rounds to it (0.01, not 0.009999999776).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,8 +17,9 @@ import onnx
 from google.protobuf.message import DecodeError
 from onnx import TensorProto, helper, numpy_helper
 
-from service.engine.activations_elementwise import SELU_ALPHA, SELU_SCALE
 from service.engine.arrays import Array
+from service.engine.forms import OnnxForm, OnnxNode, Operand, Param
+from service.interop.activation_forms import MISSING, RECORDS, candidates, left_out, onnx_forms, take, write_value, written
 from service.interop.errors import CorruptFile, KeyMismatch, ShapeMismatch, UnsafeFile, UnsupportedLayer
 from service.interop.network import (
     ActivationSpec,
@@ -173,138 +172,95 @@ def _linear(graph: Graph, at: int, t: str) -> tuple[WireLayer, dict[str, Any], s
 
 # --- reading: the activation ---------------------------------------------------------------------------------
 
-#: One-node activations: ONNX op → how its attributes give the engine's spec.
-SINGLE: dict[str, Callable[[dict[str, Any], str], ActivationSpec]] = {
-    "Identity": lambda a, w: "linear",
-    "Tanh": lambda a, w: "tanh",
-    "Sigmoid": lambda a, w: "sigmoid",
-    "Relu": lambda a, w: "relu",
-    "Softsign": lambda a, w: "softsign",
-    "HardSwish": lambda a, w: "hard_silu",
-    "Mish": lambda a, w: "mish",
-    "Exp": lambda a, w: "exponential",
-    "LeakyRelu": lambda a, w: activation("leaky_relu", w, negative_slope=_nice(a.get("alpha", 0.01))),
-    "Elu": lambda a, w: activation("elu", w, alpha=_nice(a.get("alpha", 1.0))),
-    "Celu": lambda a, w: activation("celu", w, alpha=_nice(a.get("alpha", 1.0))),
-    "Gelu": lambda a, w: activation("gelu", w, approximate=a.get("approximate", b"none").decode()),
-}
+#: Ops whose two inputs may come in either order.
+COMMUTATIVE = {"Add", "Mul"}
+#: Every activation's ONNX forms (its record's ``forms.onnx``), those carrying fewest parameters first.
+FORMS = candidates(onnx_forms)
+#: The ops a one-node activation is written with.
+SINGLE = sorted({form.nodes[0].op for _, form in FORMS if len(form.nodes) == 1})
 
 
-def _selu(attrs: dict[str, Any], where: str) -> ActivationSpec:
-    alpha, gamma = attrs.get("alpha", SELU_ALPHA), attrs.get("gamma", SELU_SCALE)
-    if not (math.isclose(alpha, SELU_ALPHA, rel_tol=1e-6) and math.isclose(gamma, SELU_SCALE, rel_tol=1e-6)):
-        raise UnsupportedLayer(f"Selu with alpha={alpha}, gamma={gamma}; the service's selu has alpha≈1.67326, gamma≈1.05070", where)
-    return "selu"
+def _attr(value: Any) -> Any:
+    """An attribute as the forms compare it: text decoded, a float32 as its shortest decimal."""
+    return value.decode() if isinstance(value, bytes) else _nice(value) if isinstance(value, float) else value
 
 
-def _hard_sigmoid(attrs: dict[str, Any], where: str) -> ActivationSpec:
-    alpha, beta = attrs.get("alpha", 0.2), attrs.get("beta", 0.5)
-    if not (math.isclose(alpha, 1 / 6, rel_tol=1e-6) and math.isclose(beta, 0.5, rel_tol=1e-6)):
-        raise UnsupportedLayer(
-            f"HardSigmoid with alpha={_nice(alpha)}, beta={_nice(beta)}; the service's hard_sigmoid is PyTorch's and Keras 3's, "
-            "clip(a/6 + 1/2, 0, 1): alpha=1/6, beta=0.5 (tf.keras 2's 0.2a + 0.5 is not available)",
-            where,
-        )
-    return "hard_sigmoid"
+def _operand_fits(graph: Graph, operand: Operand, name: str, a: str, outputs: list[str], bound: dict[str, Any], where: str) -> bool:
+    """Whether input ``name`` is ``operand``: a, an earlier node's output, or a constant (a Param's is bound)."""
+    if isinstance(operand, str | int):
+        return name == (a if operand == "a" else outputs[int(operand)])
+    what = operand.name or "constant"
+    return name in graph.constants and take(operand, graph.scalar(name, where, what), bound)
 
 
-def _softmax(name: str) -> Callable[[dict[str, Any], str], ActivationSpec]:
-    def read(attrs: dict[str, Any], where: str) -> ActivationSpec:
-        if attrs.get("axis", -1) not in (-1, 1):  # the data is batch × units: axis 1 is the last
-            raise UnsupportedLayer(f"{name} over axis {attrs['axis']}; the service's is over the units (the last axis)", where)
-        return name
-
-    return read
-
-
-SINGLE |= {"Selu": _selu, "HardSigmoid": _hard_sigmoid, "Softmax": _softmax("softmax"), "LogSoftmax": _softmax("log_softmax")}
-
-
-def _clip(graph: Graph, node: Node, where: str) -> ActivationSpec:
+def _node_fits(graph: Graph, want: OnnxNode, node: Node, a: str, outputs: list[str], bound: dict[str, Any], where: str) -> bool:
+    """Whether ``node`` is ``want`` taking a and the outputs of the form's earlier nodes; binds its parameters into ``bound``."""
+    if node.op_type != want.op or len(node.input) != len(want.inputs):
+        return False
     attrs = _attrs(node)
-    low = graph.scalar(node.input[1], where, "min") if len(node.input) > 1 and node.input[1] else attrs.get("min")
-    high = graph.scalar(node.input[2], where, "max") if len(node.input) > 2 and node.input[2] else attrs.get("max")
-    if low is None or high is None:
-        raise UnsupportedLayer(f"{_label(node)} is bounded on one side only; the service has relu6 and hard_tanh (two bounds)", where)
-    if (low, high) == (0.0, 6.0):
-        return "relu6"
-    return activation("hard_tanh", where, min_val=_nice(low), max_val=_nice(high))
+    inputs = list(node.input)
+    for order in [inputs, inputs[::-1]] if want.op in COMMUTATIVE else [inputs]:
+        trial = dict(bound)
+        if all(_operand_fits(graph, o, n, a, outputs, trial, where) for o, n in zip(want.inputs, order, strict=True)) and all(
+            take(v, _attr(attrs[k]) if k in attrs else MISSING, trial) for k, v in want.attrs.items()
+        ):
+            bound.update(trial)
+            return True
+    return False
 
 
-def _uses(node: Node, *names: str) -> bool:
-    return sorted(n for n in node.input) == sorted(names)
-
-
-def _softplus(graph: Graph, block: list[tuple[int, Node]], a: str, where: str) -> ActivationSpec | None:
-    """[Mul(a, β)] → Softplus → [Div(·, β)] → [Greater(βa, threshold), Where(…, a, ·)]: softplus(beta, threshold), or None."""
-    ops = [n.op_type for _, n in block]
-    nodes = [n for _, n in block]
-    beta, scaled, k = 1.0, a, 0
-    if ops[:1] == ["Mul"]:
-        other = [n for n in nodes[0].input if n != a]
-        if len(other) != 1 or a not in nodes[0].input:
-            return None
-        beta, scaled, k = graph.scalar(other[0], where, "beta"), nodes[0].output[0], 1
-    if ops[k : k + 1] != ["Softplus"] or list(nodes[k].input) != [scaled]:
+def _form_fits(graph: Graph, form: OnnxForm, nodes: list[Node], a: str, where: str) -> dict[str, Any] | None:
+    """The parameters if ``nodes`` compute ``form`` from a, else None."""
+    if [n.op_type for n in nodes] != [n.op for n in form.nodes]:
         return None
-    out, k = nodes[k].output[0], k + 1
-    if beta != 1.0:
-        if ops[k : k + 1] != ["Div"] or list(nodes[k].input[:1]) != [out] or graph.scalar(nodes[k].input[1], where, "beta") != beta:
+    bound: dict[str, Any] = {}
+    outputs: list[str] = []
+    for want, node in zip(form.nodes, nodes, strict=True):
+        if not _node_fits(graph, want, node, a, outputs, bound, where):
             return None
-        out, k = nodes[k].output[0], k + 1
-    threshold = None
-    if ops[k:] == ["Greater", "Where"]:
-        greater, where_node = nodes[k], nodes[k + 1]
-        if list(greater.input[:1]) != [scaled] or list(where_node.input) != [greater.output[0], a, out]:
-            return None
-        threshold, out, k = graph.scalar(greater.input[1], where, "threshold"), where_node.output[0], k + 2
-    if k != len(nodes):
-        return None
-    if threshold is None:  # ONNX's Softplus is log(1 + e^(βa)) everywhere; the engine's turns linear above 20 (a difference < 2e-9)
-        threshold = 20.0
-    return activation("softplus", where, beta=beta, threshold=threshold)
+        outputs.append(node.output[0])
+    return {**form.implies, **bound}
+
+
+def describe(form: OnnxForm) -> str:
+    """A form as text: ``Clip(a, 0, 6)``, ``Sigmoid(a) → Mul(a, Sigmoid)``, ``Softmax(a; axis=-1)``."""
+
+    def text(v: Any) -> str:
+        return v if v == "a" else form.nodes[v].op if isinstance(v, int) else v.name if isinstance(v, Param) else f"{v.value:g}"
+
+    nodes = [
+        f"{n.op}({', '.join(text(i) for i in n.inputs)}{'; ' if n.attrs else ''}{', '.join(f'{k}={text(v)}' for k, v in n.attrs.items())})"
+        for n in form.nodes
+    ]
+    return " → ".join(nodes) or "no node"
 
 
 def _activation(graph: Graph, block: list[tuple[int, Node]], a: str) -> tuple[ActivationSpec, str]:
     """The activation computed by the nodes of ``block`` from ``a``, and its output tensor."""
-    if not block:
-        return "linear", a
-    i, first = block[0]
-    where = _where(i, first)
-    ops = tuple(n.op_type for _, n in block)
+    i, first = block[0] if block else (-1, None)
+    where = _where(i, first) if first is not None else ""
+    ops = [n.op_type for _, n in block]
     nodes = [n for _, n in block]
-    out = nodes[-1].output[0]
     for j, n in block:
         if n.domain not in ("", "ai.onnx"):
             raise UnsupportedLayer(f"{_label(n)} is in the op domain {n.domain!r}; only standard ONNX ops are read", _where(j, n))
-    if len(block) == 1 and list(first.input[:1]) == [a]:
-        if first.op_type in SINGLE:
-            return SINGLE[first.op_type](_attrs(first), where), out
-        if first.op_type == "Clip":
-            return _clip(graph, first, where), out
-
-    def sequence(*k: int) -> bool:  # each of these nodes takes exactly the previous one's output (the first: a)
-        return all(list(nodes[j].input) == [nodes[j - 1].output[0] if j else a] for j in k)
-
-    if ops == ("Sigmoid", "Mul") and sequence(0) and _uses(nodes[1], a, nodes[0].output[0]):
-        return "silu", out
-    if ops in (("Sigmoid", "Log"), ("Neg", "Softplus", "Neg")) and sequence(*range(len(nodes))):
-        return "log_sigmoid", out
-    if ops == ("Softplus", "Tanh", "Mul") and sequence(0, 1) and _uses(nodes[2], a, nodes[1].output[0]):
-        return "mish", out
-    if ops == ("Abs", "Add", "Div") and sequence(0) and list(nodes[2].input) == [a, nodes[1].output[0]]:
-        one = [n for n in nodes[1].input if n != nodes[0].output[0]]
-        if len(one) == 1 and nodes[0].output[0] in nodes[1].input and graph.scalar(one[0], where, "constant") == 1.0:
-            return "softsign", out
-    if "Softplus" in ops:
-        found = _softplus(graph, block, a, where)
-        if found is not None:
-            return found, out
-    known = [*SINGLE, "Clip"]
-    unsupported = next(((j, n) for j, n in block if n.op_type not in SINGLE and n.op_type != "Clip"), block[0])
+    for name, form in FORMS:
+        params = _form_fits(graph, form, nodes, a, where)
+        if params is not None:
+            return activation(name, where, **params), nodes[-1].output[0] if nodes else a
+    near = [f"{name} as {describe(form)}" for name, form in FORMS if [n.op for n in form.nodes] == ops]
+    if near and first is not None:
+        attrs = ", ".join(f"{k}={_attr(v)!r}".replace("'", "") for k, v in _attrs(first).items())
+        raise UnsupportedLayer(
+            f"{_label(first)}{f' with {attrs}' if attrs else ''} (in the nodes {' → '.join(ops)}) does not have the inputs or "
+            f"attributes of an activation the service reads: it reads {'; '.join(near)}",
+            where,
+        )
+    several = [f"{name} ({' → '.join(n.op for n in form.nodes)})" for name, form in FORMS if len(form.nodes) > 1]
+    unsupported = next(((j, n) for j, n in block if n.op_type not in SINGLE), block[0])
     raise UnsupportedLayer(
         f"{_label(unsupported[1])} (in the nodes {' → '.join(ops)} after a dense layer) is not an activation the service reads; "
-        f"it reads {', '.join(sorted(known))}, and SiLU, Mish, LogSigmoid, Softsign and Softplus as torch.onnx.export writes them",
+        f"it reads {', '.join(SINGLE)}, and as several nodes {', '.join(dict.fromkeys(several))}",
         _where(*unsupported),
     )
 
@@ -358,7 +314,8 @@ class _Writer:
         self.initializers: list[TensorProto] = []
 
     def const(self, name: str, value: Any) -> str:
-        self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=self.np_dtype), name))
+        if name not in {t.name for t in self.initializers}:  # softplus's beta serves its Mul and its Div
+            self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=self.np_dtype), name))
         return name
 
     def node(self, op: str, inputs: list[str], output: str, name: str, **attrs: Any) -> str:
@@ -366,40 +323,30 @@ class _Writer:
         return output
 
     def activation(self, h: ActivationSpec, a: str, z: str, l: int) -> str:
-        """The nodes computing z = h(a) (the forms the reader takes back)."""
-        name, p = name_and_params(h)
-        n = f"/{l}/{name}"
-        one = {"tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "Relu", "selu": "Selu", "mish": "Mish", "softsign": "Softsign"}
-        one |= {"hard_silu": "HardSwish", "exponential": "Exp"}
-        if name in one:
-            return self.node(one[name], [a], z, n)
-        if name == "linear":
+        """The nodes computing z = h(a): the first form of h's record that carries its parameters."""
+        name, params = name_and_params(h)
+        form = written("ONNX", (name, params), RECORDS[name][1].onnx, f"/network/layers/{l}/activation")
+        return self.form(form, params, a, z, f"/{l}/{name}")
+
+    def operand(self, x: Operand, a: str, outputs: list[str], params: dict[str, Any], n: str) -> str:
+        if isinstance(x, str | int):
+            return a if x == "a" else outputs[int(x)]
+        return self.const(f"{n}/{x.name}", write_value(x, params))
+
+    def form(self, form: OnnxForm, params: dict[str, Any], a: str, z: str, n: str) -> str:
+        """The nodes of ``form`` from a to z, named after ``n`` (one node: ``n``; several: ``n/Op``, ``n/Op_1``)."""
+        if not form.nodes:  # the identity: no node, unless z must be the graph's output
             return self.node("Identity", [a], z, n) if z == "y" else a
-        if name in ("softmax", "log_softmax"):
-            return self.node("Softmax" if name == "softmax" else "LogSoftmax", [a], z, n, axis=-1)
-        if name in ("leaky_relu", "elu", "celu"):
-            op = {"leaky_relu": "LeakyRelu", "elu": "Elu", "celu": "Celu"}[name]
-            return self.node(op, [a], z, n, alpha=float(p["negative_slope" if name == "leaky_relu" else "alpha"]))
-        if name == "gelu":
-            return self.node("Gelu", [a], z, n, approximate=p["approximate"])
-        if name == "hard_sigmoid":
-            return self.node("HardSigmoid", [a], z, n, alpha=1 / 6, beta=0.5)
-        if name in ("relu6", "hard_tanh"):
-            low, high = (0.0, 6.0) if name == "relu6" else (p["min_val"], p["max_val"])
-            return self.node("Clip", [a, self.const(f"{n}/min", low), self.const(f"{n}/max", high)], z, n)
-        if name == "silu":
-            return self.node("Mul", [a, self.node("Sigmoid", [a], f"{n}/sigmoid", f"{n}/Sigmoid")], z, f"{n}/Mul")
-        if name == "log_sigmoid":  # −softplus(−a): finite where log(sigmoid(a)) underflows
-            minus = self.node("Neg", [a], f"{n}/neg", f"{n}/Neg")
-            return self.node("Neg", [self.node("Softplus", [minus], f"{n}/softplus", f"{n}/Softplus")], z, f"{n}/Neg_1")
-        if name == "softplus":  # as the dynamo exporter writes nn.Softplus(beta, threshold)
-            scaled = a if p["beta"] == 1 else self.node("Mul", [a, self.const(f"{n}/beta", p["beta"])], f"{n}/scaled", f"{n}/Mul")
-            soft = self.node("Softplus", [scaled], f"{n}/softplus", f"{n}/Softplus")
-            if p["beta"] != 1:
-                soft = self.node("Div", [soft, f"{n}/beta"], f"{n}/divided", f"{n}/Div")
-            above = self.node("Greater", [scaled, self.const(f"{n}/threshold", p["threshold"])], f"{n}/above", f"{n}/Greater")
-            return self.node("Where", [above, a, soft], z, f"{n}/Where")
-        raise AssertionError(f"no ONNX form for {name}")  # every engine activation has one above
+        outputs: list[str] = []
+        seen: dict[str, int] = {}
+        for j, want in enumerate(form.nodes):
+            count = seen[want.op] = seen.get(want.op, -1) + 1
+            name = n if len(form.nodes) == 1 else f"{n}/{want.op}{f'_{count}' if count else ''}"
+            output = z if j == len(form.nodes) - 1 else f"{n}/{want.output or want.op.lower()}"
+            inputs = [self.operand(x, a, outputs, params, n) for x in want.inputs]
+            attrs = {k: write_value(v, params) for k, v in want.attrs.items() if not left_out(v)}
+            outputs.append(self.node(want.op, inputs, output, name, **attrs))
+        return outputs[-1]
 
 
 def write_onnx(network: WireNetwork, dtype: str) -> bytes:

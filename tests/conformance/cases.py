@@ -1,5 +1,7 @@
 """The conformance matrix: every activation (and parameter variants) × every loss whose domain fits its output.
 
+The activations, and which losses their outputs fit (from each one's ``image``), come from the registry.
+
 Random data is seeded from the case; targets are drawn in each loss's domain.
 Nothing here imports torch, so the engine's own tests (gradcheck, extremes) use the matrix without it.
 """
@@ -7,11 +9,16 @@ Nothing here imports torch, so the engine's own tests (gradcheck, extremes) use 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from service.engine import Activation, Layer, Loss, get_activation, get_loss
+from service.engine.activation_base import Image
+from service.engine.activations import activation_names, records
+from service.engine.forms import Torch
+from service.engine.registry import Entry
 
 Spec = str | dict[str, Any]  # a name, or {"name": …, parameters…}, as on the wire
 
@@ -23,41 +30,70 @@ def name_and_params(spec: Spec) -> tuple[str, dict[str, Any]]:
     return params.pop("name"), params
 
 
+#: Parameter values besides the defaults that the matrix also runs (the names come from the registry).
+VARIANTS: dict[str, list[dict[str, Any]]] = {
+    "leaky_relu": [{"negative_slope": 0.2}],
+    "elu": [{"alpha": 0.5}],
+    "celu": [{"alpha": 2.0}],
+    "gelu": [{"approximate": "tanh"}],
+    "softplus": [{"beta": 2.0, "threshold": 1.0}],  # reaches the linear region
+    "hard_tanh": [{"min_val": -0.5, "max_val": 2.0}],
+}
+#: Every activation of the registry by its name and its aliases, then with the parameters of VARIANTS.
 ACTIVATIONS: list[Spec] = [
-    "linear",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "leaky_relu",
-    {"name": "leaky_relu", "negative_slope": 0.2},
-    "elu",
-    {"name": "elu", "alpha": 0.5},
-    "selu",
-    "celu",
-    {"name": "celu", "alpha": 2.0},
-    "gelu",
-    {"name": "gelu", "approximate": "tanh"},
-    "silu",
-    "swish",
-    "mish",
-    "softplus",
-    {"name": "softplus", "beta": 2.0, "threshold": 1.0},  # reaches the linear region
-    "softsign",
-    "relu6",
-    "hard_sigmoid",
-    "hard_silu",
-    "hard_tanh",
-    {"name": "hard_tanh", "min_val": -0.5, "max_val": 2.0},
-    "exponential",
-    "log_sigmoid",
-    "softmax",
-    "log_softmax",
+    spec
+    for entry, _ in records()
+    for spec in [
+        entry.describe.name,
+        *entry.describe.aliases,
+        *({"name": entry.describe.name, **v} for v in VARIANTS.get(entry.describe.name, [])),
+    ]
 ]
 
+
+def changed(entry: Entry[Activation]) -> Spec | None:
+    """The activation with every parameter away from its default (a real + 0.5, the other choice, the other flag); None without any."""
+    params: dict[str, Any] = {}
+    for spec in entry.specs:
+        if spec.kind == "choice":
+            params[spec.name] = next(o for o in spec.options if o != spec.default)
+        elif spec.kind == "flag":
+            params[spec.name] = not spec.default
+        else:
+            assert isinstance(spec.default, float), f"{entry.describe.name}: a {spec.kind} parameter needs a variant here"
+            params[spec.name] = spec.check(spec.default + 0.5)
+    return {"name": entry.describe.name, **params} if params else None
+
+
+#: Each activation at its defaults and, where it has parameters, with all of them changed (the interop suites' networks).
+EVERY: list[Spec] = [spec for entry, _ in records() for spec in (entry.describe.name, changed(entry)) if spec is not None]
+
+
+def _torch(spec: Spec) -> Torch:
+    return next(forms.torch for entry, forms in records() if name_and_params(spec)[0] in (entry.describe.name, *entry.describe.aliases))
+
+
+def in_torch(spec: Spec) -> bool:
+    """Whether PyTorch has the activation (its record names a torch module or function): the torch suites run those."""
+    return isinstance(_torch(spec).module, str) or isinstance(_torch(spec).function, str)
+
+
+def in_torch_module(spec: Spec) -> bool:
+    """Whether torch.nn has the activation as a module (an nn.Sequential can hold it)."""
+    return isinstance(_torch(spec).module, str)
+
+
+def _names(fits: Callable[[Image], bool]) -> set[str]:
+    """The activations (and aliases) whose image, at the default parameters, ``fits``."""
+    return {n for n in activation_names() if fits(get_activation(n).image)}
+
+
+TORCH_ACTIVATIONS = [a for a in ACTIVATIONS if in_torch(a)]
+
 ANY = None  # every output
-PROBABILITIES = {"sigmoid", "softmax"}  # in (0, 1): log y is finite
-UNIT = PROBABILITIES | {"hard_sigmoid"}  # in [0, 1]
-NON_NEGATIVE = UNIT | {"relu", "relu6", "softplus", "exponential"}
+PROBABILITIES = _names(lambda i: i.open and i.low >= 0 and i.high <= 1)  # in (0, 1): log y is finite
+UNIT = _names(lambda i: i.low >= 0 and i.high <= 1)  # in [0, 1]
+NON_NEGATIVE = _names(lambda i: i.low >= 0)
 
 #: (loss, the output activations it fits (None: all), how its targets are drawn)
 LOSSES: list[tuple[Spec, set[str] | None, str]] = [

@@ -1,50 +1,68 @@
 """PyTorch's side of the conformance tests: every activation and loss by our wire name, and the network.
 
-Written against torch.nn.functional only, so it is independent of the engine.
+The losses are written against torch.nn.functional here; each activation is the torch function (or module) its
+registry record names (``forms.torch``), so a new activation is compared with PyTorch without a line here, and a
+record that names the wrong function fails. No number comes from the engine.
 Imported unconditionally: if torch is missing, the conformance tests fail (they never skip).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from service.engine.activations import records
+from service.engine.forms import NoForm, Torch
 from tests.conformance.cases import Spec, name_and_params
 
 TorchFn = Callable[..., torch.Tensor]
 
 
-ACTIVATIONS: dict[str, TorchFn] = {
-    "linear": lambda a: a,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": F.relu,
-    "leaky_relu": lambda a, negative_slope=0.01: F.leaky_relu(a, negative_slope),
-    "elu": lambda a, alpha=1.0: F.elu(a, alpha),
-    "selu": F.selu,
-    "celu": lambda a, alpha=1.0: F.celu(a, alpha),
-    "gelu": lambda a, approximate="none": F.gelu(a, approximate=approximate),
-    "silu": F.silu,
-    "swish": F.silu,
-    "mish": F.mish,
-    "softplus": lambda a, beta=1.0, threshold=20.0: F.softplus(a, beta, threshold),
-    "softsign": F.softsign,
-    "relu6": F.relu6,
-    # PyTorch's definition of hardsigmoid, relu6(a + 3)/6: F.hardsigmoid's own float64 backward multiplies
-    # by a float32-rounded 1/6 (see test_hard_sigmoid_differs_from_torch_only_by_its_float32_one_sixth).
+def resolve(path: str) -> Any:
+    """``torch.nn.functional.softsign`` (a record's dotted path) as the object it names."""
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def torch_form(form: Torch) -> TorchFn:
+    """h as the record's torch form computes it: its function, or (when it has none) its module, with the fixed arguments."""
+    fixed = {k: v.value for k, v in form.fixed.items()}
+    if isinstance(form.function, str):
+        function = resolve(form.function)
+        return lambda a, **params: function(a, **params, **fixed)
+    assert isinstance(form.module, str), "a record names a torch module or a function"
+    module = getattr(torch.nn, form.module)
+    return lambda a, **params: module(**params, **fixed)(a)
+
+
+#: Every activation (aliases too) as its registry record's PyTorch form computes it: the framework is the oracle, the record
+#: only says which of its functions the activation is. Exact formulas where torch's float64 backward uses float32 constants:
+EXACT: dict[str, TorchFn] = {
+    # F.hardsigmoid's float64 backward multiplies by a float32-rounded 1/6
+    # (see test_hard_sigmoid_differs_from_torch_only_by_its_float32_one_sixth); relu6(a + 3)/6 is PyTorch's definition.
     "hard_sigmoid": lambda a: F.relu6(a + 3) / 6,
-    "hard_silu": F.hardswish,
-    "hard_swish": F.hardswish,
-    "hard_tanh": lambda a, min_val=-1.0, max_val=1.0: F.hardtanh(a, min_val, max_val),
-    "exponential": torch.exp,
-    "log_sigmoid": F.logsigmoid,
-    "softmax": lambda a: F.softmax(a, dim=-1),
-    "log_softmax": lambda a: F.log_softmax(a, dim=-1),
 }
+ACTIVATIONS: dict[str, TorchFn] = {
+    name: EXACT.get(entry.describe.name) or torch_form(forms.torch)
+    for entry, forms in records()
+    for name in (entry.describe.name, *entry.describe.aliases)
+    if not (isinstance(forms.torch.module, NoForm) and isinstance(forms.torch.function, NoForm))
+}
+
+
+def module(spec: Spec) -> torch.nn.Module:
+    """The activation as its record's torch.nn module, built with the spec's parameters."""
+    name, params = name_and_params(spec)
+    form = next(f.torch for e, f in records() if name in (e.describe.name, *e.describe.aliases))
+    assert isinstance(form.module, str), f"PyTorch has no {name} module: {form.module}"
+    built: torch.nn.Module = getattr(torch.nn, form.module)(**params, **{k: v.value for k, v in form.fixed.items()})
+    return built
 
 
 def activation(spec: Spec) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -18,7 +18,7 @@ import pytest
 
 from service.engine.explain import count_steps, explain, sizes_of
 from tests.conformance import torch_reference
-from tests.conformance.cases import ACTIVATIONS, LOSSES, engine_layers, engine_loss, label, name_and_params, problem, rng_for
+from tests.conformance.cases import LOSSES, TORCH_ACTIVATIONS, engine_layers, engine_loss, label, name_and_params, problem, rng_for
 from tests.engine.explain_helpers import assert_dependencies_come_first, assert_values
 
 TOL = {"rtol": 1e-10, "atol": 1e-12}
@@ -31,12 +31,12 @@ def _fits(act: Any, outputs: set[str] | None) -> bool:
 def cases() -> list[tuple[Any, Any, str]]:
     """Each activation with a loss that fits it, and each loss with an activation that fits it."""
     out = []
-    for i, act in enumerate(ACTIVATIONS):
+    for i, act in enumerate(TORCH_ACTIVATIONS):
         fitting = [(loss, kind) for loss, outputs, kind in LOSSES if _fits(act, outputs)]
         loss, kind = fitting[i % len(fitting)]
         out.append((act, loss, kind))
     for j, (loss, outputs, kind) in enumerate(LOSSES):
-        fitting = [a for a in ACTIVATIONS if _fits(a, outputs)]
+        fitting = [a for a in TORCH_ACTIVATIONS if _fits(a, outputs)]
         out.append((fitting[j % len(fitting)], loss, kind))
     return out
 

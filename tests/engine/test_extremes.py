@@ -83,7 +83,8 @@ def test_backward_is_finite_with_pre_activations_of_1000(act: Any, loss: Any, ki
     x = np.array([[1.0], [-1.0]])
     t = targets(rng_for("extreme", label(loss)), kind, 2, 3)
     name = label(act).split("-")[0]
-    overflows = name == "exponential" or (label(loss) == "poisson" and name not in {"sigmoid", "softmax", "hard_sigmoid", "tanh"})
+    bounded = engine_activation(act).image.high <= 80  # e^y stays finite (poisson's log_input), even in float32
+    overflows = name == "exponential" or (label(loss) == "poisson" and not bounded)
     try:
         trace, grads = backward(layers, x, t, engine_loss(loss), "sum")
     except NonFiniteError:

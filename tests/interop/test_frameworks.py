@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from service.client import Client
 from service.client.frameworks import from_keras, from_torch
 from service.interop.network import parse_activation
 from tests.conformance import torch_reference
+from tests.conformance.cases import EVERY, in_torch_module
 from tests.interop.helpers import post_file, quietly_export_onnx, random_network
 
 #: The frameworks' own deprecation and user warnings (Keras on NumPy 2's copy keyword, the exporters) are theirs, not ours.
@@ -33,31 +35,8 @@ with warnings.catch_warnings():
     from safetensors.torch import save as save_safetensors
     from torch import nn
 
-#: Each activation the formats carry, as a torch module and the service's spec.
-TORCH: list[tuple[Any, Any]] = [
-    (nn.Identity, "linear"),
-    (nn.Tanh, "tanh"),
-    (nn.Sigmoid, "sigmoid"),
-    (nn.ReLU, "relu"),
-    (lambda: nn.LeakyReLU(0.2), {"name": "leaky_relu", "negative_slope": 0.2}),
-    (lambda: nn.ELU(0.5), {"name": "elu", "alpha": 0.5}),
-    (nn.SELU, "selu"),
-    (lambda: nn.CELU(0.7), {"name": "celu", "alpha": 0.7}),
-    (nn.GELU, "gelu"),
-    (lambda: nn.GELU(approximate="tanh"), {"name": "gelu", "approximate": "tanh"}),
-    (nn.SiLU, "silu"),
-    (nn.Mish, "mish"),
-    (nn.Softplus, "softplus"),
-    (lambda: nn.Softplus(beta=2.0), {"name": "softplus", "beta": 2.0}),
-    (nn.Softsign, "softsign"),
-    (nn.ReLU6, "relu6"),
-    (nn.Hardsigmoid, "hard_sigmoid"),
-    (nn.Hardswish, "hard_silu"),
-    (lambda: nn.Hardtanh(-2.0, 3.0), {"name": "hard_tanh", "min_val": -2.0, "max_val": 3.0}),
-    (nn.LogSigmoid, "log_sigmoid"),
-    (lambda: nn.Softmax(dim=-1), "softmax"),
-    (lambda: nn.LogSoftmax(dim=-1), "log_softmax"),
-]
+#: Each activation PyTorch has a module for (at its defaults, and with changed parameters), as its record's module and the spec.
+TORCH: list[tuple[Any, Any]] = [(partial(torch_reference.module, h), h) for h in EVERY if in_torch_module(h)]
 
 
 def test_the_primers_keras_model_gives_the_primers_gradients(client: TestClient, primer: dict[str, Any], tmp_path: Any) -> None:
@@ -102,6 +81,14 @@ def _mlp(rng: np.random.Generator, depth: int, bias: bool, case: int) -> tuple[A
     return nn.Sequential(*modules), [spec for _, spec in picks]
 
 
+def _as_exported(spec: Any, label: str) -> Any:
+    """What the file says: the TorchScript exporter writes nn.Softplus(beta, threshold) without its threshold (read as 20)."""
+    if label == "onnx/torchscript" and isinstance(spec, dict) and spec["name"] == "softplus":
+        kept = {k: v for k, v in spec.items() if k != "threshold"}
+        return kept if len(kept) > 1 else "softplus"
+    return spec
+
+
 CASES = [(depth, bias, case) for case, (depth, bias) in enumerate((d, b) for d in (1, 2, 3, 4) for b in (True, False) for _ in range(3))]
 
 
@@ -127,7 +114,7 @@ def test_torch_mlps_via_safetensors_and_both_onnx_exporters_give_autograds_gradi
         imported = post_file(client, label.split("/")[0], data, **query)
         assert imported.status_code == 200, f"{label}: {imported.text}"
         network = imported.json()["network"]
-        assert [layer["activation"] for layer in network["layers"]] == specs, label
+        assert [layer["activation"] for layer in network["layers"]] == [_as_exported(h, label) for h in specs], label
         r = client.post("/v1/backward", json={"network": network, "x": x.tolist(), "t": t.tolist(), "dtype": "float32"})
         assert r.status_code == 200, r.text
         got = r.json()
@@ -161,12 +148,10 @@ def test_exported_files_run_in_keras_torch_and_onnxruntime_as_forward_says(clien
     session = onnxruntime.InferenceSession(export("onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(None, {"x": x})[0], y, **TOL, err_msg="onnxruntime")
 
-    acts = {"tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "relu": nn.ReLU(), "selu": nn.SELU(), "silu": nn.SiLU(), "linear": nn.Identity()}
-    acts["softmax"] = nn.Softmax(dim=-1)
     modules: list[Any] = []
     for layer, h in zip(network["layers"], KERAS_CARRIES, strict=True):
         K, M = np.shape(layer["weights"])
-        modules += [nn.Linear(M, K, bias=bias), nn.LeakyReLU(0.01) if isinstance(h, dict) else acts[h]]
+        modules += [nn.Linear(M, K, bias=bias), torch_reference.module(h)]
     torch_module = nn.Sequential(*modules)
     torch_module.load_state_dict(load_safetensors(export("safetensors")), strict=True)
     with torch.no_grad():
@@ -220,3 +205,14 @@ def test_live_frozen_parameters_are_read_as_frozen() -> None:
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(1)])
     model.layers[0].trainable = False
     assert [layer.trainable for layer in from_keras(model)] == [False, True]
+
+
+def test_the_client_refuses_what_the_importer_refuses() -> None:
+    """from_keras reads the ReLU layer and checks Softmax's axis as the .keras importer does (both from the records); from_torch dim."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3), keras.layers.ReLU(max_value=6.0)])
+    assert [layer.activation for layer in from_keras(model)] == ["relu6"]
+    for odd in (keras.layers.Softmax(axis=0), keras.layers.ReLU(max_value=3.0)):
+        with pytest.raises(ValueError, match=type(odd).__name__):
+            from_keras(keras.Sequential([keras.Input((3,)), keras.layers.Dense(3), odd]))
+    with pytest.raises(ValueError, match="dim=0"):
+        from_torch(nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=0)))

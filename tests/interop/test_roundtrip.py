@@ -9,18 +9,26 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.interop import FORMATS, read_network, write_network
+from service.interop.activation_forms import RECORDS, keras_forms, onnx_forms, written
+from service.interop.errors import NotExpressible
+from service.interop.network import name_and_params
+from tests.conformance.cases import EVERY
 from tests.interop.helpers import post_file, random_network
 
-#: Every activation with non-default parameters where it has some: what each format must carry back.
-ALL = [
-    "linear", "tanh", "sigmoid", "relu", {"name": "leaky_relu", "negative_slope": 0.2}, {"name": "elu", "alpha": 0.5}, "selu",
-    {"name": "celu", "alpha": 0.7}, "gelu", {"name": "gelu", "approximate": "tanh"}, "silu", "mish", {"name": "softplus", "beta": 2.0},
-    "softsign", "relu6", "hard_sigmoid", "hard_silu", {"name": "hard_tanh", "min_val": -2.0, "max_val": 3.0}, "exponential",
-    "log_sigmoid", "softmax", "log_softmax",
-]  # fmt: skip
-#: What Keras can carry (by name, or as a LeakyReLU / ELU layer after a linear Dense).
-KERAS = [h for h in ALL if not isinstance(h, dict) or h["name"] in ("leaky_relu", "elu")]
-CARRIED = {"safetensors": ALL, "onnx": ALL, "keras": KERAS}
+
+def carries(format: str, spec: Any) -> bool:
+    """Whether the activation's record claims a form that ``format`` writes it in (the tests below check the claim)."""
+    name, params = name_and_params(spec)
+    claimed = (keras_forms if format == "keras" else onnx_forms)(RECORDS[name][1])
+    try:
+        written(format, (name, params), claimed, "")
+    except NotExpressible:
+        return False
+    return True
+
+
+#: What each format must carry back: every activation at its defaults and with changed parameters, as its record claims.
+CARRIED = {"safetensors": EVERY, "onnx": [h for h in EVERY if carries("onnx", h)], "keras": [h for h in EVERY if carries("keras", h)]}
 
 
 def chain(activations: list[Any], bias: bool, seed: int) -> dict[str, Any]:
@@ -44,6 +52,16 @@ def test_export_then_import_gives_the_same_network(format: str, bias: bool) -> N
         if bias:
             np.testing.assert_array_equal(got["bias"], np.float32(sent["bias"]))
         assert got["activation"] == sent["activation"], f"layer {l}"
+
+
+@pytest.mark.parametrize("format", ["onnx", "keras"])
+def test_what_a_format_cannot_carry_is_refused_naming_the_activation_and_the_format(format: str) -> None:
+    for h in EVERY:
+        if h in CARRIED[format]:
+            continue
+        with pytest.raises(NotExpressible, match=f"{'Keras' if format == 'keras' else 'ONNX'} .*{name_and_params(h)[0]}") as refused:
+            write_network(format, chain([h], True, seed=6))
+        assert refused.value.pointer == "/network/layers/0/activation"
 
 
 def test_float64_survives_export_and_import_exactly() -> None:
