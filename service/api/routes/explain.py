@@ -6,12 +6,11 @@ import functools
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from service.api.body import json_body
-from service.api.compute import compute
-from service.api.examples import answer, answer_examples
+from service.api.examples import answer
+from service.api.json_route import post_json
 from service.api.problems import ERROR_RESPONSES
 from service.engine.arrays import no_checkpoint
 from service.handlers import diagram as diagram_handler
@@ -41,16 +40,14 @@ def _svg_examples() -> dict[int | str, Any]:
     return {200: {"description": "The diagram, as SVG", "content": {SVG: {"schema": {"type": "string"}, "examples": drawn_}}}}
 
 
-@router.post(
+post_json(
+    router,
     "/explain",
-    response_model=ExplainResponse,
+    ExplainRequest,
+    explain_handler.explain,
     operation_id="explain",
-    responses=answer_examples("explain", ExplainRequest, explain_handler.explain, EXPLAIN_EXAMPLES),
     summary="The derivation, step by step: each a, z, E, δ and ∂E/∂w with its formula and numbers",
-    openapi_extra=json_body(ExplainRequest, EXPLAIN_EXAMPLES),
-)
-async def explain(request: Request) -> Response:
-    """Backpropagation written out as the primer does it (§4–§5): every step is `symbol = formula = substituted = value`.
+    description="""Backpropagation written out as the primer does it (§4–§5): every step is `symbol = formula = substituted = value`.
 
     In the primer's order: a⁽ˡ⁾ₖ = Σₘ w⁽ˡ⁾ₖ,ₘ z⁽ˡ⁻¹⁾ₘ + b⁽ˡ⁾ₖ and z⁽ˡ⁾ₖ = h(a⁽ˡ⁾ₖ) per layer; the loss E; δ⁽ᴸ⁾ (eq. 5:
     ḣ(a⁽ᴸ⁾) ∂E/∂y, or y − t fused for softmax with cross-entropy); δ⁽ˡ⁾ₖ = ḣ⁽ˡ⁾(a⁽ˡ⁾ₖ) Σⱼ w⁽ˡ⁺¹⁾ⱼ,ₖ δ⁽ˡ⁺¹⁾ⱼ (eq. 7, with
@@ -66,20 +63,20 @@ async def explain(request: Request) -> Response:
     The number of steps is computed from the shapes before any is built: over `max_explain_steps` the answer is
     a 422 that says how many the request would need and which of the filters `quantities`, `layers`, `points`
     brings it under.
-    """
-    return await compute(request, ExplainRequest, explain_handler.explain)
-
-
-@router.post(
-    "/diagram",
-    response_class=SVGResponse,
-    operation_id="diagram",
-    responses=_svg_examples(),
-    summary="The network drawn as the primer's Figure 6 (SVG): values in the neurons, weights on the edges",
-    openapi_extra=json_body(DiagramRequest, DIAGRAM_EXAMPLES),
+    """,
+    examples=EXPLAIN_EXAMPLES,
+    response_model=ExplainResponse,
 )
-async def diagram(request: Request) -> Response:
-    """Figure 6 for the network sent, as `image/svg+xml`: x on the left, one column of neurons per layer.
+
+
+post_json(
+    router,
+    "/diagram",
+    DiagramRequest,
+    diagram_handler.diagram,
+    operation_id="diagram",
+    summary="The network drawn as the primer's Figure 6 (SVG): values in the neurons, weights on the edges",
+    description="""Figure 6 for the network sent, as `image/svg+xml`: x on the left, one column of neurons per layer.
 
     The neurons show z⁽ˡ⁾ = h(a⁽ˡ⁾) (or a⁽ˡ⁾, and with `t` also δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾), each edge its weight w⁽ˡ⁾ₖ,ₘ
     (or ∂E/∂w⁽ˡ⁾ₖ,ₘ), edge width ∝ |w| and colour by sign (blue positive, red negative), t beside the outputs,
@@ -88,5 +85,8 @@ async def diagram(request: Request) -> Response:
 
     Layers over 16 neurons drop their labels and thin their edges; over 64 they are summarized (the first and last
     8 neurons). A diagram whose SVG is estimated over `max_diagram_bytes` is refused with a 422 before it is drawn.
-    """
-    return await compute(request, DiagramRequest, diagram_handler.diagram)
+    """,
+    examples=DIAGRAM_EXAMPLES,
+    answers=_svg_examples(),
+    response_class=SVGResponse,
+)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
+from fastapi import APIRouter
 
-from service.api.body import json_body
-from service.api.compute import compute
+from service.api.json_route import post_json
 from service.api.problems import ERROR_RESPONSES
 from service.handlers.networks import init_network as handle_init_network
 from service.schemas.initializers import InitRequest, InitResponse
@@ -14,16 +12,16 @@ from service.schemas.initializers import InitRequest, InitResponse
 router = APIRouter(prefix="/v1", tags=["networks"], responses=ERROR_RESPONSES)
 
 
-@router.post(
+post_json(
+    router,
     "/networks/init",
-    response_model=InitResponse,
+    InitRequest,
+    handle_init_network,
     operation_id="init_network",
     summary="A new network from layer sizes, an initializer and a seed",
-    openapi_extra=json_body(InitRequest),
-)
-async def init_network(request: Request) -> Response:
-    """A network with the given layer sizes and activations, its W (and b) drawn by `initializer` from `seed`.
+    description="""A network with the given layer sizes and activations, its W (and b) drawn by `initializer` from `seed`.
 
     The same request gives the same numbers on every machine (numpy's PCG64 generator).
-    """
-    return await compute(request, InitRequest, handle_init_network)
+    """,
+    response_model=InitResponse,
+)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from service.api.body import REQUEST_MODELS, json_body
-from service.api.compute import DirectRoute, compute
-from service.api.examples import answer, answer_examples, rounded
+from service.api.body import REQUEST_MODELS
+from service.api.examples import answer, rounded
+from service.api.json_route import post_json
 from service.api.problems import ERROR_RESPONSES
-from service.api.stream import NDJSON, accepts_ndjson, stream
+from service.api.stream import NDJSON
 from service.engine.arrays import no_checkpoint
 from service.handlers import training
 from service.schemas.examples import TRAIN_STEP_EXAMPLES
@@ -20,7 +20,7 @@ from service.schemas.requests import TrainStepRequest
 from service.schemas.responses import TrainStepResponse, dump
 from service.schemas.training import TRAIN_EXAMPLE, TrainEvent, TrainRequest, TrainResponse
 
-router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES, route_class=DirectRoute)
+router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 
 REQUEST_MODELS.append(TrainEvent)  # the stream's line schema joins the OpenAPI components
 
@@ -49,53 +49,50 @@ example over 2 epochs answers:
 """
 
 
-@router.post(
+post_json(
+    router,
     "/train-step",
-    response_model=TrainStepResponse,
+    TrainStepRequest,
+    training.train_step,
     operation_id="train_step",
-    responses=answer_examples("train_step", TrainStepRequest, training.train_step, TRAIN_STEP_EXAMPLES),
     summary="One optimizer step on W and b",
-    openapi_extra=json_body(TrainStepRequest, TRAIN_STEP_EXAMPLES),
-)
-async def train_step(request: Request) -> Response:
-    """One optimizer step: the gradients at the current θ, then θ ← optimizer(θ, ∂E/∂θ, state).
+    description="""One optimizer step: the gradients at the current θ, then θ ← optimizer(θ, ∂E/∂θ, state).
 
     The service keeps no state: send the returned `network` and `optimizer_state` back with the next step.
-    """
-    return await compute(request, TrainStepRequest, training.train_step)
+    """,
+    examples=TRAIN_STEP_EXAMPLES,
+    response_model=TrainStepResponse,
+)
 
-
-@router.post(
+post_json(
+    router,
     "/train",
-    response_model=TrainResponse,
+    TrainRequest,
+    training.train,
+    events=training.train_events,
     operation_id="train",
     summary="Many optimizer steps over a small dataset",
-    openapi_extra=json_body(TrainRequest),
+    description="Train: `epochs` passes over (x, t) in batches of `batch_size`, shuffled by `seed`; the same steps as "
+    "/v1/train-step calls.\n\nReturns the loss of every step and epoch, the final network and optimizer state.\n"
+    "To get a line per epoch as it ends, call `/v1/train/stream` (or send `Accept: application/x-ndjson` here).",
+    response_model=TrainResponse,
 )
-async def train(request: Request) -> Response:
-    """Train: `epochs` passes over (x, t) in batches of `batch_size`, shuffled by `seed`; the same steps as /v1/train-step calls.
 
-    Returns the loss of every step and epoch, the final network and optimizer state.
-    To get a line per epoch as it ends, call `/v1/train/stream` (or send `Accept: application/x-ndjson` here).
-    """
-    if accepts_ndjson(request.headers.get("accept")):
-        return await stream(request, TrainRequest, training.train_events)
-    return await compute(request, TrainRequest, training.train)
-
-
-@router.post(
+post_json(
+    router,
     "/train/stream",
+    TrainRequest,
+    None,
+    events=training.train_events,
     operation_id="train_stream",
     summary="Many optimizer steps over a small dataset, streamed: a line per epoch, then the result",
     description=_STREAM_DESCRIPTION,
-    response_class=Response,
-    responses={
+    examples={"two_epochs": {"summary": "The train example over 2 epochs", "value": STREAM_EXAMPLE}},
+    answers={
         200: {
             "description": f"`{NDJSON}`: a `TrainEvent` per line, the last one the result (or an error)",
             "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/TrainEvent"}}},
         }
     },
-    openapi_extra=json_body(TrainRequest, {"two_epochs": {"summary": "The train example over 2 epochs", "value": STREAM_EXAMPLE}}),
+    response_class=Response,
 )
-async def train_stream(request: Request) -> Response:
-    return await stream(request, TrainRequest, training.train_events)
