@@ -74,65 +74,42 @@ def _fan_in(scale: float) -> Callable[[int, int], float]:
 _TRUNCATED = "Keras's (truncated at ±2σ₀, σ₀ = σ/0.8796 so the variance is σ²)"
 
 
-def _entry(name: str, formula: str, keras_difference: str | None, *notes: str) -> CatalogEntry:
-    return CatalogEntry(name=name, formula=formula, keras_difference=keras_difference, notes=notes)
+def _initializer(name: str, sample: Sample, formula: str, keras_difference: str | None, *notes: str) -> Initializer:
+    return Initializer(name, sample, CatalogEntry(name=name, formula=formula, keras_difference=keras_difference, notes=notes))
+
+
+def _truncated(name: str, std: Callable[[int, int], float], sigma: str, torch: str) -> Initializer:
+    """A Keras truncated normal with σ as ``sigma`` says; ``torch``: its torch counterpart (untruncated), if any."""
+    return _initializer(name, _normal(std), f"W ~ truncated N(0, σ²), σ = {sigma}", None, f"Semantics are {_TRUNCATED}; {torch}.")
 
 
 _INITIALIZERS = [
-    Initializer(
+    _initializer(
         "glorot_uniform",
         _uniform(_glorot(6.0)),
-        _entry("glorot_uniform", "W ~ U(−l, l), l = √(6 / (fan_in + fan_out))", None, "torch: nn.init.xavier_uniform_ (gain 1)."),
+        "W ~ U(−l, l), l = √(6 / (fan_in + fan_out))",
+        None,
+        "torch: nn.init.xavier_uniform_ (gain 1).",
     ),
-    Initializer(
-        "glorot_normal",
-        _normal(_glorot(2.0)),
-        _entry(
-            "glorot_normal",
-            "W ~ truncated N(0, σ²), σ = √(2 / (fan_in + fan_out))",
-            None,
-            f"Semantics are {_TRUNCATED}; torch's nn.init.xavier_normal_ is an untruncated N(0, σ²).",
-        ),
-    ),
-    Initializer(
+    _truncated("glorot_normal", _glorot(2.0), "√(2 / (fan_in + fan_out))", "torch's nn.init.xavier_normal_ is an untruncated N(0, σ²)"),
+    _initializer(
         "he_uniform",
         _uniform(_fan_in(6.0)),
-        _entry("he_uniform", "W ~ U(−l, l), l = √(6 / fan_in)", None, "torch: nn.init.kaiming_uniform_(nonlinearity='relu')."),
+        "W ~ U(−l, l), l = √(6 / fan_in)",
+        None,
+        "torch: nn.init.kaiming_uniform_(nonlinearity='relu').",
     ),
-    Initializer(
-        "he_normal",
-        _normal(_fan_in(2.0)),
-        _entry(
-            "he_normal",
-            "W ~ truncated N(0, σ²), σ = √(2 / fan_in)",
-            None,
-            f"Semantics are {_TRUNCATED}; torch's nn.init.kaiming_normal_(nonlinearity='relu') is an untruncated N(0, σ²).",
-        ),
+    _truncated(
+        "he_normal", _fan_in(2.0), "√(2 / fan_in)", "torch's nn.init.kaiming_normal_(nonlinearity='relu') is an untruncated N(0, σ²)"
     ),
-    Initializer(
-        "lecun_uniform",
-        _uniform(_fan_in(3.0)),
-        _entry("lecun_uniform", "W ~ U(−l, l), l = √(3 / fan_in)", None, "torch has no named equivalent."),
-    ),
-    Initializer(
-        "lecun_normal",
-        _normal(_fan_in(1.0)),
-        _entry(
-            "lecun_normal",
-            "W ~ truncated N(0, σ²), σ = √(1 / fan_in)",
-            None,
-            f"Semantics are {_TRUNCATED}; torch has no named equivalent.",
-        ),
-    ),
-    Initializer("zeros", _zeros, _entry("zeros", "W = 0", None, "Every unit of a layer then computes the same thing.")),
-    Initializer(
+    _initializer("lecun_uniform", _uniform(_fan_in(3.0)), "W ~ U(−l, l), l = √(3 / fan_in)", None, "torch has no named equivalent."),
+    _truncated("lecun_normal", _fan_in(1.0), "√(1 / fan_in)", "torch has no named equivalent"),
+    _initializer("zeros", _zeros, "W = 0", None, "Every unit of a layer then computes the same thing."),
+    _initializer(
         "torch_default",
         _uniform(lambda fan_in, fan_out: 1 / math.sqrt(fan_in)),
-        _entry(
-            "torch_default",
-            "W ~ U(−1/√fan_in, 1/√fan_in) (kaiming_uniform_ with a = √5); as bias: b ~ U(−1/√fan_in, 1/√fan_in)",
-            "Keras Dense defaults to glorot_uniform weights and zero biases; this is torch.nn.Linear's reset_parameters.",
-        ),
+        "W ~ U(−1/√fan_in, 1/√fan_in) (kaiming_uniform_ with a = √5); as bias: b ~ U(−1/√fan_in, 1/√fan_in)",
+        "Keras Dense defaults to glorot_uniform weights and zero biases; this is torch.nn.Linear's reset_parameters.",
     ),
 ]
 _BY_NAME = {i.name: i for i in _INITIALIZERS}

@@ -73,17 +73,22 @@ def install(app: FastAPI) -> None:
     def assets(request: Request) -> str:
         return f"{request.scope.get('root_path', '')}{ASSETS_URL}"
 
+    def urls(request: Request) -> dict[str, str]:
+        """The document's URL and the favicon's, under the proxy's root path: what both pages take."""
+        root = request.scope.get("root_path", "")
+        return {"openapi_url": f"{root}{OPENAPI_URL}", "favicon": f"{assets(request)}/favicon.png"}
+
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        page = urls(request)
         return _own_hosts_only(
             get_swagger_ui_html(
-                openapi_url=f"{root}{OPENAPI_URL}",
+                openapi_url=page["openapi_url"],
                 title=f"{app.title} — docs",
-                oauth2_redirect_url=f"{root}{oauth2_redirect}",
+                oauth2_redirect_url=f"{request.scope.get('root_path', '')}{oauth2_redirect}",
                 swagger_js_url=f"{assets(request)}/swagger-ui-bundle.js",
                 swagger_css_url=f"{assets(request)}/swagger-ui.css",
-                swagger_favicon_url=f"{assets(request)}/favicon.png",
+                swagger_favicon_url=page["favicon"],
                 swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
             )
         )
@@ -94,15 +99,16 @@ def install(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        return _own_hosts_only(
-            get_redoc_html(
-                openapi_url=f"{request.scope.get('root_path', '')}{OPENAPI_URL}",
-                title=f"{app.title} — ReDoc",
-                redoc_js_url=f"{assets(request)}/{REDOC_SCRIPT}",
-                redoc_favicon_url=f"{assets(request)}/favicon.png",
-                with_google_fonts=False,
-            )
+        page = urls(request)
+        script = f"{assets(request)}/{REDOC_SCRIPT}"
+        html = get_redoc_html(
+            openapi_url=page["openapi_url"],
+            title=f"{app.title} — ReDoc",
+            redoc_js_url=script,
+            redoc_favicon_url=page["favicon"],
+            with_google_fonts=False,
         )
+        return _own_hosts_only(html)
 
 
 def _own_hosts_only(page: HTMLResponse) -> HTMLResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from service.engine.arrays import Array
@@ -85,22 +87,28 @@ def _specs(decay: Spec) -> tuple[Spec, ...]:
 _ADAM_FORMULA = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)"
 _KERAS_EPS = "Keras adds ε to the uncorrected √v (so Keras's ε is torch's ε·√(1−β₂ᵗ)) and defaults it to 1e-7"
 
-ADAM: Entry[Optimizer] = entry(
+
+def _entry(build: Callable[..., Optimizer], name: str, decay: str, decay_spec: Spec, keras: str, notes: str) -> Entry[Optimizer]:
+    """Adam or AdamW: the Adam step after its weight decay ``decay`` (``decay_spec``: its λ)."""
+    title = {"adam": "Adam", "adamw": "AdamW"}[name]
+    return entry(
+        build, name, f"{decay};  {_ADAM_FORMULA}", *_specs(decay_spec), title=title, keras=f"{_KERAS_EPS}; {keras}", notes=(notes,)
+    )
+
+
+ADAM = _entry(
     adam,
     "adam",
-    "g ← g + λθ;  " + _ADAM_FORMULA,
-    *_specs(weight_decay(0.0, "λ: L2 penalty added to the gradient, g + λθ (coupled: it passes through m and v)")),
-    title="Adam",
-    keras=f"{_KERAS_EPS}; Keras weight_decay is decoupled (as adamw).",
-    notes=("State slots exp_avg, exp_avg_sq (and max_exp_avg_sq with amsgrad) start at zero; t is the state's step + 1.",),
+    "g ← g + λθ",
+    weight_decay(0.0, "λ: L2 penalty added to the gradient, g + λθ (coupled: it passes through m and v)"),
+    "Keras weight_decay is decoupled (as adamw).",
+    "State slots exp_avg, exp_avg_sq (and max_exp_avg_sq with amsgrad) start at zero; t is the state's step + 1.",
 )
-
-ADAMW: Entry[Optimizer] = entry(
+ADAMW = _entry(
     adamw,
     "adamw",
-    "θ ← θ(1 − ηλ);  " + _ADAM_FORMULA,
-    *_specs(weight_decay(1e-2, "λ: decoupled weight decay, θ ← θ(1 − ηλ) before the Adam step")),
-    title="AdamW",
-    keras=f"{_KERAS_EPS}; Keras AdamW's weight_decay defaults to 0.004.",
-    notes=("State slots as adam.",),
+    "θ ← θ(1 − ηλ)",
+    weight_decay(1e-2, "λ: decoupled weight decay, θ ← θ(1 − ηλ) before the Adam step"),
+    "Keras AdamW's weight_decay defaults to 0.004.",
+    "State slots as adam.",
 )
