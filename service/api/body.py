@@ -22,16 +22,12 @@ from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
 from service.api.gate import gate, receiving
+from service.api.media import is_json, media_type
 from service.api.memory import memory, numbers_in
 from service.config import get_settings
 from service.errors import BodyTimeout, BodyTooLarge, UnsupportedMediaType
 from service.jobs.files import check_room, full, is_full, temporary_name
 from service.metrics import count_rejection
-
-
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 @asynccontextmanager
@@ -41,7 +37,7 @@ async def json_bytes(request: Request, limit: str = "max_body_bytes", timeout: s
     415 at once unless the body is JSON; the rest as :func:`_within_limit` says. ``limit`` and ``timeout``
     name the settings that bound it (POST /v1/datasets has its own).
     """
-    if not _is_json(request.headers.get("content-type", "")):
+    if not is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("send the body as JSON with the header Content-Type: application/json")
     async with _within_limit(request, limit, timeout) as body:
         yield body
@@ -60,7 +56,7 @@ async def file_bytes(request: Request) -> AsyncIterator[tuple[bytearray, str]]:
     415 for any other Content-Type.
     """
     content_type = request.headers.get("content-type", "")
-    if content_type.split(";", 1)[0].strip().lower() not in FILE_MEDIA_TYPES:
+    if media_type(content_type) not in FILE_MEDIA_TYPES:
         raise UnsupportedMediaType(
             "send the file as the body with Content-Type: application/octet-stream, or as one file field of multipart/form-data"
         )
@@ -185,17 +181,13 @@ async def body_to_disk(request: Request, directory: Path) -> AsyncIterator[Path]
 DISK_CHECK_BYTES = 16 * 1024 * 1024
 
 
-#: The models named by :func:`json_body`; their schemas join the OpenAPI components.
-REQUEST_MODELS: list[type[BaseModel]] = []
-
-
 def json_body(model: type[BaseModel], examples: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """``openapi_extra`` declaring ``model`` as the JSON request body the route parses itself.
+    """``openapi_extra`` declaring ``model`` as the JSON request body the route parses itself (the document's builder,
+    service.api.openapi, describes every model an operation names).
 
     ``examples`` are OpenAPI named examples (``{name: {"summary", "value"}}``); the docs page
     offers them in a list and prefills the first.
     """
-    REQUEST_MODELS.append(model)
     media: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
     if examples:
         media["examples"] = examples

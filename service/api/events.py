@@ -14,8 +14,8 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
+from service.api.media import NDJSON, accepts
 from service.api.problems import problem_body
-from service.api.stream import NDJSON
 from service.handlers import jobs
 from service.jobs.records import FINISHED
 
@@ -59,7 +59,7 @@ async def _events(tenant: str, job_id: str, after: int, line: Callable[[str, dic
 async def stream_events(tenant: str, job_id: str, after: int, accept: str | None) -> StreamingResponse:
     """The stream for this Accept header: NDJSON if asked for, else SSE; 404 at once for an unknown job."""
     await run_in_threadpool(jobs.get_job, tenant, job_id)
-    ndjson = any(part.split(";", 1)[0].strip().lower() == NDJSON for part in (accept or "").split(","))
+    ndjson = accepts(accept, NDJSON)
     media, line = (NDJSON, _ndjson) if ndjson else (SSE, _sse)
     return StreamingResponse(
         _events(tenant, job_id, after, line), media_type=media, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -33,7 +33,6 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 from pydantic_core import CoreSchema
 
-from service.api.body import REQUEST_MODELS
 from service.api.problems import ERROR_RESPONSES
 from service.middleware.api_key import needs_key
 from service.middleware.request_id import HEADER as REQUEST_ID
@@ -108,7 +107,9 @@ def build(app: FastAPI, extra_models: Iterable[type[BaseModel]] = ()) -> dict[st
         )
     )
     components = schema.setdefault("components", {})
-    components["schemas"] = _merged(components.get("schemas", {}), _definitions([*REQUEST_MODELS, Problem, *extra_models]))
+    generated = components.get("schemas", {})
+    parsed = _parsed_models(schema["paths"], generated)  # the bodies the routes parse themselves, and what else they name
+    components["schemas"] = _merged(generated, _definitions([*parsed, Problem, *extra_models]))
     components["headers"] = HEADERS
     components["securitySchemes"] = SECURITY_SCHEMES
     schema["security"] = SECURITY
@@ -140,6 +141,43 @@ class _InModelOrder(GenerateJsonSchema):
 
     def sort(self, value: Any, parent_key: str | None = None) -> Any:
         return value
+
+
+_REF = "#/components/schemas/"
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _models() -> dict[str, type[BaseModel]]:
+    """Every pydantic model of the service, by name (the wire's schema names are the models' names)."""
+    found: dict[str, type[BaseModel]] = {}
+    todo = [BaseModel]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("service."):
+                found.setdefault(sub.__name__, sub)
+    return found
+
+
+def _parsed_models(paths: dict[str, Any], generated: dict[str, Any]) -> list[type[BaseModel]]:
+    """The models the operations name (``$ref``) that FastAPI did not describe: the JSON bodies that the routes parse
+    themselves (service.api.body.json_body declares them) and the schemas of answers they write by hand (NDJSON lines)."""
+    named = sorted({ref.removeprefix(_REF) for ref in _refs(paths) if ref.startswith(_REF)} - generated.keys())
+    models = _models()
+    unknown = [name for name in named if name not in models]
+    if unknown:
+        raise ValueError(f"the document refers to schemas no model of the service has: {unknown}")
+    return [models[name] for name in named]
 
 
 def _merged(responses: dict[str, Any], requests: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from service.api import deadline
 from service.api.body import json_bytes
+from service.api.media import NDJSON, accepts
 from service.api.parsing import parse_and_free
 from service.api.problems import problem_body
 from service.config import get_settings
@@ -23,7 +24,6 @@ from service.engine.errors import EngineError
 from service.errors import ServiceError, Unexpected
 from service.schemas.responses import dump
 
-NDJSON = "application/x-ndjson"
 UNEXPECTED = "the server failed unexpectedly; the error was logged"
 
 log = logging.getLogger("service.stream")
@@ -33,7 +33,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def accepts_ndjson(accept: str | None) -> bool:
     """Whether an Accept header asks for NDJSON (``application/x-ndjson``, parameters ignored)."""
-    return any(part.split(";", 1)[0].strip().lower() == NDJSON for part in (accept or "").split(","))
+    return accepts(accept, NDJSON)
 
 
 def _lines(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.api.media import media_type
 from service.errors import MalformedBody
 
 
@@ -13,7 +14,7 @@ def form_file(body: bytes | bytearray, content_type: str) -> bytes:
     A malformed form, or one with no or several file fields, is a :class:`~service.errors.MalformedBody` (400).
     CPU-bound for a large body: call it in a worker thread.
     """
-    if content_type.split(";", 1)[0].strip().lower() != "multipart/form-data":
+    if media_type(content_type) != "multipart/form-data":
         return bytes(body)
     from python_multipart.multipart import MultipartParser, parse_options_header
 

@@ -9,8 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from service.api import deadline
-from service.api.body import REQUEST_MODELS, body_to_disk, json_bytes
+from service.api.body import body_to_disk, json_bytes
 from service.api.gate import gate
+from service.api.media import media_type
 from service.api.memory import memory
 from service.api.parsing import parse_and_free
 from service.api.problems import RESOURCE_ERROR_RESPONSES
@@ -24,7 +25,6 @@ from service.schemas.responses import dump
 
 router = APIRouter(prefix="/v1", tags=["datasets"], responses=RESOURCE_ERROR_RESPONSES)
 
-REQUEST_MODELS.append(DatasetIn)  # its schema joins the OpenAPI components (the body is declared by hand: two media types)
 
 _BODY: dict[str, Any] = {
     "requestBody": {
@@ -68,7 +68,7 @@ async def upload_dataset(request: Request, tenant: Tenant) -> Response:
     inflated or written; the id is the sha256 of the content, so the same data sent twice by one tenant is one dataset.
     A file body is streamed to disk (up to `max_dataset_body_bytes`), then read a slice at a time.
     """
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    media = media_type(request.headers.get("content-type"))
     if media == "application/octet-stream":
         async with body_to_disk(request, get_settings().data_dir / "tmp") as path, gate(path.stat().st_size).slot():
             with memory().hold(STREAM_MEMORY):  # a file of any size is read, checked and written a slice at a time

@@ -12,9 +12,9 @@ from service.api import deadline
 from service.api.body import json_body, json_bytes
 from service.api.events import SSE, stream_events, wire_job
 from service.api.gate import gate
+from service.api.media import NDJSON
 from service.api.parsing import parse
 from service.api.problems import RESOURCE_ERROR_RESPONSES
-from service.api.stream import NDJSON
 from service.api.tenant import Tenant
 from service.config import get_settings
 from service.handlers import jobs

@@ -8,21 +8,19 @@ import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from service.api.body import REQUEST_MODELS
 from service.api.examples import answer, rounded
 from service.api.json_route import post_json
+from service.api.media import NDJSON
 from service.api.problems import ERROR_RESPONSES
-from service.api.stream import NDJSON
 from service.engine.arrays import no_checkpoint
 from service.handlers import training
 from service.schemas.examples import TRAIN_STEP_EXAMPLES
 from service.schemas.requests import TrainStepRequest
 from service.schemas.responses import TrainStepResponse, dump
-from service.schemas.training import TRAIN_EXAMPLE, TrainEvent, TrainRequest, TrainResponse
+from service.schemas.training import TRAIN_EXAMPLE, TrainRequest, TrainResponse
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 
-REQUEST_MODELS.append(TrainEvent)  # the stream's line schema joins the OpenAPI components
 
 #: The stream's example: the train example over 2 epochs, its lines as the service writes them (numbers rounded).
 STREAM_EXAMPLE: dict[str, Any] = {**TRAIN_EXAMPLE, "epochs": 2}
