@@ -95,7 +95,8 @@ def serve(workers: int, blas_threads: int, app: str = "benchmarks.app:app", env:
     launch = f"import sys; from service.cli import main; main(sys.argv[1:], app={app!r})"
     command = [sys.executable, "-c", launch, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--blas-threads", str(blas_threads), "--log-level", "warning"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIENT_JOB_WORKERS": "0", **(env or {})}
+    data = tempfile.mkdtemp(prefix="gradient-benchmark-data-")  # each server owns its data dir (one instance per data dir)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIENT_JOB_WORKERS": "0", "GRADIENT_DATA_DIR": data, **(env or {})}
     log = open(LOG, "ab")  # noqa: SIM115 (closed when the server stops) — the access log would drown the table
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Server(process, port, workers)
@@ -121,6 +122,7 @@ def serve(workers: int, blas_threads: int, app: str = "benchmarks.app:app", env:
             process.kill()
             process.wait()
         log.close()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @dataclass(frozen=True)
