@@ -26,6 +26,7 @@ from service.jobs.quotas import quotas
 from service.jobs.records import ACTIVE, FINISHED, HistoryEntry, Job, State
 from service.jobs.runner import Prepared
 from service.schemas.jobs import TrainingRequest
+from service.schemas.json_arrays import validate_json
 from service.schemas.responses import dump
 from service.schemas.training import train_body
 
@@ -39,17 +40,17 @@ def submit(tenant: str, body: bytes, req: TrainingRequest, idempotency_key: str 
     """Queue the job (its inline x and t stored as a dataset), after checking it as /v1/train would; the job, and whether it is new."""
     backend = get_backend()
     settings = backend.settings
-    spec = orjson.loads(body)
+    spec_bytes = body  # the request as sent is the job's spec; only inline data is taken out of it (a second read)
     if req.dataset is None:
         assert req.x is not None
         assert req.t is not None
         record, _ = backend.datasets.put_arrays(tenant, req.x, req.t)
-        spec = {k: v for k, v in spec.items() if k not in ("x", "t")} | {"dataset": record.id}
+        spec = {k: v for k, v in orjson.loads(body).items() if k not in ("x", "t")} | {"dataset": record.id}
+        spec_bytes = orjson.dumps(spec)
         req = req.model_copy(update={"dataset": record.id})
     assert req.dataset is not None
     x, t = backend.datasets.arrays(tenant, req.dataset)
     run = req.with_data(x, t).to_engine().run  # 422 (pointing at /dataset) for data that does not fit the network, or the limits
-    spec_bytes = orjson.dumps(spec)
     checkpoint_bytes = 3 * sum(p.nbytes for p in parameters(run.layers))  # θ and up to two optimizer slots
     check_room(settings.data_dir, len(spec_bytes) + 2 * checkpoint_bytes, settings.min_free_disk_bytes)
     job = Job(
@@ -69,7 +70,7 @@ def submit(tenant: str, body: bytes, req: TrainingRequest, idempotency_key: str 
         cancel_requested=False,
         attempts=0,
         compute_seconds=0.0,
-        fingerprint=hashlib.sha256(orjson.dumps(spec, option=orjson.OPT_SORT_KEYS)).hexdigest(),
+        fingerprint=hashlib.sha256(spec_bytes).hexdigest(),  # a retry sends the same bytes
         idempotency_key=idempotency_key,
     )
     write(backend.files.spec(tenant, job.id), spec_bytes)  # the request is stored once, beside the job's other files
@@ -94,10 +95,10 @@ def submit(tenant: str, body: bytes, req: TrainingRequest, idempotency_key: str 
     return job_body(stored), True
 
 
-def prepare(spec: dict[str, Any], x: Array, t: Array) -> Prepared:
-    """A job's stored request, on its dataset's x and t, as the run the worker computes and the answer it stores."""
+def prepare(spec: bytes, x: Array, t: Array) -> Prepared:
+    """A job's stored request (its JSON), on its dataset's x and t, as the run the worker computes and the answer it stores."""
     settings = get_settings()
-    req = TrainingRequest.model_validate_json(orjson.dumps(spec))
+    req = validate_json(spec, TrainingRequest)
     run = req.with_data(x, t).to_engine().run
     activations = req.network.activations()
     limit = min(req.time_limit_seconds or settings.max_job_seconds, settings.max_job_seconds)

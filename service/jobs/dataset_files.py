@@ -65,7 +65,7 @@ class Member:
     name: str
     shape: tuple[int, ...]
     dtype: np.dtype[Any]
-    offset: int  # safetensors: where the bytes start in the file; npz: unused
+    offset: int  # where the data starts: in the file (safetensors), or after the .npy header in the zip member (npz)
     bfloat16: bool = False
 
     @property

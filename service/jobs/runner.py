@@ -13,7 +13,6 @@ it can) and the write is tried again with backoff; the job goes on where it stoo
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -51,8 +50,8 @@ class Prepared:
     answer: Callable[[Array, list[Layer], OptimizerState], bytes]
 
 
-#: The job's stored request (its dataset's x and t given) as a run.
-Prepare = Callable[[dict[str, Any], Array, Array], Prepared]
+#: The job's stored request (its JSON bytes; its dataset's x and t given) as a run.
+Prepare = Callable[[bytes, Array, Array], Prepared]
 
 
 class Heartbeat:
@@ -149,7 +148,7 @@ def run(backend: Backend, prepare: Prepare, job: Job, worker: str, stopping: thr
 def _run(attempt: Attempt, prepare: Prepare, heartbeat: Heartbeat) -> None:
     backend, job, worker, stopping = attempt.backend, attempt.job, attempt.worker, attempt.stopping
     store, paths, settings = backend.store, backend.files, backend.settings
-    spec = json.loads(paths.spec(job.tenant, job.id).read_bytes())
+    spec = paths.spec(job.tenant, job.id).read_bytes()
     x, t = backend.datasets.arrays(job.tenant, job.dataset)
     prepared = prepare(spec, x, t)
     run = prepared.run

@@ -10,15 +10,14 @@ import json
 import math
 from typing import Any
 
-import orjson
 import pytest
 
 from service.api import examples
 from service.api.routes import explain, training
-from service.handlers import diagram, gradients
 from service.handlers import explain as explain_handler
+from service.handlers import gradients
 from service.handlers import training as training_handlers
-from service.schemas.diagram import DIAGRAM_EXAMPLES, DiagramRequest
+from service.schemas.diagram import DIAGRAM_EXAMPLES
 from service.schemas.examples import BACKWARD_EXAMPLES, FORWARD_EXAMPLES, TRAIN_STEP_EXAMPLES
 from service.schemas.explain import EXPLAIN_EXAMPLES, ExplainRequest
 from service.schemas.requests import BackwardRequest, ForwardRequest, TrainStepRequest
@@ -73,7 +72,6 @@ def test_the_stream_and_the_diagrams_are_the_committed_ones() -> None:
     close([json.loads(line) for line in lines], [json.loads(line) for line in committed], "train_stream")
     for name, example in DIAGRAM_EXAMPLES.items():
         assert explain.drawn(example["value"]) == examples.committed()["diagram"][name], name  # labels at 2 digits
-    assert diagram.diagram(DiagramRequest.model_validate_json(orjson.dumps(DIAGRAM_EXAMPLES["primer"]["value"])), lambda: None)
 
 
 def test_the_comparison_fails_on_a_wrong_number() -> None:

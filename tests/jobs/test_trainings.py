@@ -207,10 +207,8 @@ def test_bad_input_gets_404_409_and_422(deployment: Deployment) -> None:
     assert httpx.delete(f"{d.url}/v1/datasets/{dataset}").status_code == 409  # in use
     huge = "15987732736501720387944448"  # found by the fuzzer: past the stores' 64-bit integers
     assert httpx.get(f"{d.url}/v1/trainings/{job_id}/events", params={"after": huge}).status_code == 422
-    ended = httpx.get(f"{d.url}/v1/trainings/{job_id}/metrics").status_code
     with httpx.stream("GET", f"{d.url}/v1/trainings/{job_id}/events", headers={"Last-Event-ID": huge}, timeout=10) as r:
-        assert r.status_code == 200
-        assert ended == 200
+        assert r.status_code == 200  # a Last-Event-ID this service never sent is ignored, not a broken stream
     httpx.post(f"{d.url}/v1/trainings/{job_id}/cancel")
     wait_for(f"{d.url}/v1/trainings/{job_id}", lambda j: j["state"] == "cancelled", what="cancelled")
 
